@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# quickstart.sh — install what is missing, build, and run reprise.
+#   ./quickstart.sh          set up, build, run the demo
+#   ./quickstart.sh check    set up, build, run the whole test suite
+# Idempotent: installs only the Debian packages that are missing, configures
+# once, and rebuilds only what changed.
+set -euo pipefail
+cd "$(dirname "$0")"
+
+mode=${1:-run}
+
+# Build dependencies, and the real servers and clients the tests drive.
+packages=(
+  build-essential autoconf automake libtool pkg-config
+  libpcap-dev libnghttp2-dev libssl-dev liblmdb-dev lmdb-utils libevent-dev
+  libpcre2-dev libjansson-dev zlib1g-dev libbrotli-dev libzstd-dev libcmocka-dev
+  nginx-light curl wrk tcpdump tshark nghttp2-client nghttp2-server haproxy
+  python3 python3-yaml
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "quickstart: installing ${missing[*]}"
+  sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+if [ ! -x configure ] || [ configure.ac -nt configure ]; then
+  autoreconf -fi
+fi
+if [ ! -f Makefile ]; then
+  ./configure ${REPRISE_CONFIGURE_FLAGS:-}
+fi
+make -j"$(nproc)"
+
+case "$mode" in
+  check)
+    make -j"$(nproc)" check
+    ;;
+  run)
+    ./reprise --help
+    ;;
+  *)
+    echo "usage: $0 [check]" >&2
+    exit 2
+    ;;
+esac
