@@ -47,6 +47,11 @@ static int fetch_body(struct rp_store *s, MDB_txn *txn, uint64_t id,
 		*why = rp_store_why("exchange %" PRIu64 ": cannot read its body", id);
 		return rc;
 	}
+	if (!rp_store_in_map(s, v.mv_data, v.mv_size)) {
+		rp_hex(ref->digest, 8, hex);
+		*why = rp_store_why("exchange %" PRIu64 ": body %s… is corrupt (bad size)", id, hex);
+		return RP_E_FORMAT;
+	}
 	unsigned long long size = ZSTD_getFrameContentSize(v.mv_data, v.mv_size);
 	if (size != ref->len || ref->len > RP_LIMIT_BODY_DECODED) {
 		rp_hex(ref->digest, 8, hex);
@@ -80,14 +85,14 @@ static int decode(struct rp_store *s, MDB_txn *txn, MDB_val key, MDB_val val, un
 	int rc;
 	*out = NULL;
 	lens[0] = lens[1] = 0;
-	if (key.mv_size != KEY_LEN) {
+	if (key.mv_size != KEY_LEN || !rp_store_in_map(s, key.mv_data, key.mv_size)) {
 		*why = rp_store_why("corrupt corpus: an exchanges key of %zu bytes", key.mv_size);
 		rc = RP_E_FORMAT;
 		goto out;
 	}
-	if (val.mv_size > RP_LIMIT_RECORD) {
-		*why = rp_store_why("exchange %" PRIu64 ": record of %zu bytes is over the limit",
-				    id, val.mv_size);
+	if (val.mv_size > RP_LIMIT_RECORD || !rp_store_in_map(s, val.mv_data, val.mv_size)) {
+		*why = rp_store_why("exchange %" PRIu64 ": corrupt record (%zu bytes%s)", id,
+				    val.mv_size, val.mv_size > RP_LIMIT_RECORD ? ", over the limit" : "");
 		rc = RP_E_FORMAT;
 		goto out;
 	}
@@ -198,7 +203,7 @@ int rp_store_iter_next(struct rp_store_iter *it, struct rp_exchange **x, const c
 				    rc == RP_E_FORMAT ? "corrupt corpus" : "store error");
 		goto out;
 	}
-	if (k.mv_size == KEY_LEN) {
+	if (k.mv_size == KEY_LEN && rp_store_in_map(s, k.mv_data, KEY_LEN)) {
 		memcpy(it->last, k.mv_data, KEY_LEN);
 		it->started = 1;
 	} else {
@@ -287,7 +292,9 @@ int rp_store_get_conn(struct rp_store *s, uint64_t id, struct rp_pool *pool, str
 		rc = rp_store_mdb_err(s, rc, "read connection");
 		goto out;
 	}
-	rc = rp_store_conn_decode(rp_slice(v.mv_data, v.mv_size), pool, c);
+	rc = rp_store_in_map(s, v.mv_data, v.mv_size)
+		     ? rp_store_conn_decode(rp_slice(v.mv_data, v.mv_size), pool, c)
+		     : RP_E_FORMAT;
 out:
 	rp_store_read_end(s, txn);
 	return rc;

@@ -81,11 +81,15 @@ struct rp_store {
 	int readonly;
 	int lock_fd;        /* flock'd data file: one writing process per corpus */
 	MDB_env *env;
+	int env_opened;     /* mdb_env_open succeeded */
 	MDB_dbi db_meta, db_exchanges, db_ids, db_conns, db_bodies;
 	uint64_t max_size;
 	unsigned batch_count, batch_ms, queue_len;
 	size_t queue_bytes_max;
-	size_t page;
+	size_t page;        /* the system's page size */
+	size_t psize;       /* LMDB's page size */
+	const uint8_t *map_base; /* where LMDB mapped data.mdb (NULL: unknown);
+	                            changes only under |map_lock| held exclusively */
 
 	/* Readers hold it shared for the life of each read transaction; the
 	 * writer holds it exclusively while it changes the map size. */
@@ -169,6 +173,10 @@ void rp_store_read_pause(struct rp_store *s, MDB_txn *txn);
 /* Grows the map to |size| with every reader of this process excluded.
  * The caller holds no transaction.  0 or RP_E_STORE. */
 int rp_store_remap(struct rp_store *s, size_t size);
+/* 1 when [|p|, |p|+|n|) lies inside the used part of the map, so that a
+ * size read from a damaged page cannot make us touch unmapped memory.
+ * Call with a read transaction open. */
+int rp_store_in_map(const struct rp_store *s, const void *p, size_t n);
 /* Builds the exchanges key of (|ns|, |id|) into |key|. */
 void rp_store_key(uint8_t key[KEY_LEN], int64_t ns, uint64_t id);
 uint64_t rp_store_be64(const uint8_t *p);

@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/file.h>
+#include <sys/sysmacros.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -98,6 +99,53 @@ uint64_t rp_store_be64(const uint8_t *p)
 	return v;
 }
 
+/* ---- where the map is ---- */
+
+/* LMDB trusts the sizes stored in its pages; a damaged page can claim a
+ * value that runs past the end of the file, and touching it would fault.
+ * LMDB does not say where its map is, so we find it in /proc/self/maps by
+ * the data file's device and inode, after every (re)map. */
+static void find_map(struct rp_store *s)
+{
+	struct stat st;
+	int fd;
+	char line[512];
+	uintptr_t base = 0;
+	s->map_base = NULL;
+	if (mdb_env_get_fd(s->env, &fd) || fstat(fd, &st))
+		return;
+	FILE *f = fopen("/proc/self/maps", "re");
+	if (!f)
+		return;
+	while (fgets(line, sizeof(line), f)) {
+		unsigned long lo, hi, off, ino;
+		unsigned maj, min;
+		if (sscanf(line, "%lx-%lx %*s %lx %x:%x %lu", &lo, &hi, &off, &maj, &min, &ino) != 6)
+			continue;
+		if (ino == st.st_ino && off == 0 && maj == major(st.st_dev) &&
+		    min == minor(st.st_dev)) {
+			base = lo;
+			break;
+		}
+	}
+	fclose(f);
+	s->map_base = (const uint8_t *)base;
+}
+
+int rp_store_in_map(const struct rp_store *s, const void *p, size_t n)
+{
+	MDB_envinfo info;
+	const uint8_t *q = p;
+	if (!s->map_base)
+		return 1; /* unknown: trust LMDB */
+	mdb_env_info(s->env, &info);
+	/* A write transaction's own pages live on the heap, not in the map. */
+	if (q < s->map_base || (size_t)(q - s->map_base) >= info.me_mapsize)
+		return 1;
+	size_t used = (info.me_last_pgno + 1) * s->psize;
+	return (size_t)(q - s->map_base) <= used && n <= used - (size_t)(q - s->map_base);
+}
+
 /* ---- read transactions and the map lock ---- */
 
 /* Adopts a map size grown by another process (MDB_MAP_RESIZED). */
@@ -105,6 +153,7 @@ static int adopt_map(struct rp_store *s)
 {
 	pthread_rwlock_wrlock(&s->map_lock);
 	int rc = mdb_env_set_mapsize(s->env, 0);
+	find_map(s);
 	pthread_rwlock_unlock(&s->map_lock);
 	if (rc)
 		return rp_store_mdb_err(s, rc, "adopt grown map");
@@ -160,6 +209,7 @@ int rp_store_remap(struct rp_store *s, size_t size)
 {
 	pthread_rwlock_wrlock(&s->map_lock);
 	int rc = mdb_env_set_mapsize(s->env, size);
+	find_map(s);
 	pthread_rwlock_unlock(&s->map_lock);
 	if (rc)
 		return rp_store_mdb_err(s, rc, "grow map");
@@ -261,6 +311,8 @@ static int meta_get_txn(struct rp_store *s, MDB_txn *txn, const char *key, char 
 	int rc = mdb_get(txn, s->db_meta, &k, &v);
 	if (rc)
 		return rp_store_mdb_err(s, rc, "read meta");
+	if (!rp_store_in_map(s, v.mv_data, v.mv_size))
+		return RP_E_FORMAT;
 	if (v.mv_size >= outlen)
 		return RP_E_LIMIT;
 	memcpy(out, v.mv_data, v.mv_size);
@@ -413,13 +465,9 @@ static int load_corpus(struct rp_store *s, int fresh, const char **why)
 	atomic_store(&s->next_id, next_id ? next_id : 1);
 	s->stored_next_id = next_id;
 
-	if (s->readonly) {
-		mdb_txn_abort(txn);
-		txn = NULL;
-		rc = 0;
-		goto out;
-	}
-	if ((rc = meta_put_txn(s, txn, META_TOOL_VERSION, PACKAGE_VERSION))) {
+	/* Even read-only, commit: the database handles opened in this
+	 * transaction survive only a commit. */
+	if (!s->readonly && (rc = meta_put_txn(s, txn, META_TOOL_VERSION, PACKAGE_VERSION))) {
 		int err = rp_store_mdb_err(s, rc, "write meta");
 		*why = rp_store_why("%s: cannot write meta: %s", s->path, mdb_strerror(rc));
 		rc = err;
@@ -573,6 +621,10 @@ static int env_open(struct rp_store *s, const struct rp_store_opts *opts, const 
 			*why = rp_store_why("%s: cannot open: %s", s->path, mdb_strerror(rc));
 		return err;
 	}
+	s->env_opened = 1;
+	MDB_stat est;
+	s->psize = mdb_env_stat(s->env, &est) == 0 ? est.ms_psize : s->page;
+	find_map(s);
 	MDB_envinfo info;
 	mdb_env_info(s->env, &info);
 	atomic_store(&s->st.map_size, info.me_mapsize);
@@ -656,7 +708,7 @@ void rp_store_close(struct rp_store *s)
 		rp_store_writer_stop(s);
 	if (s->env) {
 		/* A clean close is durable whatever the sync mode. */
-		if (!s->readonly) {
+		if (!s->readonly && s->env_opened) {
 			int rc = mdb_env_sync(s->env, 1);
 			if (rc)
 				rp_store_mdb_err(s, rc, "sync on close");
@@ -730,11 +782,11 @@ int rp_store_totals(struct rp_store *s, struct rp_store_totals *out)
 		goto out;
 	if ((rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST)))
 		goto out;
-	if (k.mv_size == KEY_LEN)
+	if (k.mv_size == KEY_LEN && rp_store_in_map(s, k.mv_data, KEY_LEN))
 		out->first_ns = (int64_t)rp_store_be64(k.mv_data);
 	if ((rc = mdb_cursor_get(cur, &k, &v, MDB_LAST)))
 		goto out;
-	if (k.mv_size == KEY_LEN)
+	if (k.mv_size == KEY_LEN && rp_store_in_map(s, k.mv_data, KEY_LEN))
 		out->last_ns = (int64_t)rp_store_be64(k.mv_data);
 out:
 	if (cur)
