@@ -40,3 +40,10 @@ fuzz-record: tests/fuzz/record_fuzz
 	./tests/fuzz/record_fuzz -max_total_time=$(FUZZ_TIME) -timeout=5 -rss_limit_mb=2048 \
 		fuzz-out/record $(abs_top_srcdir)/tests/fuzz/corpus/record
 endif
+
+# Benchmark: make bench (or bench/record_bench [seconds-per-round]).
+EXTRA_PROGRAMS += bench/record_bench
+BENCHES += bench/record_bench
+bench_record_bench_SOURCES = bench/record_bench.c $(RECORD_XGEN)
+bench_record_bench_CFLAGS = $(TEST_CFLAGS)
+bench_record_bench_LDADD = $(TEST_LIBS)
