@@ -138,10 +138,10 @@ static void stamp(struct workload *w, size_t i)
 {
 	struct rp_exchange *x = w->t[i % TEMPLATES];
 	if (i % 2 == 0) {
-		char tag[17];
-		snprintf(tag, sizeof(tag), "%016zx", i);
+		uint8_t *tag = (uint8_t *)w->own[i % TEMPLATES].p + 1;
+		for (int k = 0; k < 16; k++)
+			tag[k] = "0123456789abcdef"[(i >> (60 - 4 * k)) & 15];
 		x->resp.m.body = w->own[i % TEMPLATES];
-		memcpy((uint8_t *)x->resp.m.body.p + 1, tag, 16);
 	} else {
 		x->resp.m.body = w->popular[(i / 2) % POPULAR];
 	}
