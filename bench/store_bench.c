@@ -10,7 +10,8 @@
  * bare loop's records are encoded before its clock starts.
  *
  * Usage: store_bench [N1K [N16K [PRODUCERS]]]  (RP_BENCH_DIR: where corpora
- * go, default /tmp; RP_BENCH_ONLY=store|bare runs one side, for profiling).
+ * go, default /tmp; RP_BENCH_ONLY=store|bare runs one side, for profiling;
+ * RP_BENCH_SYNC=data|full runs the store in that sync mode).
  */
 #include "config.h"
 
@@ -199,6 +200,11 @@ static double store_run(const char *dir, struct workload *w, int producers,
 	const char *why;
 	rm_corpus(dir);
 	struct rp_store_opts o = {.path = dir, .create = 1, .map_init = 1ULL << 30};
+	const char *sync = getenv("RP_BENCH_SYNC"); /* none (default), data, full */
+	if (sync && !strcmp(sync, "data"))
+		o.sync = RP_STORE_SYNC_DATA;
+	else if (sync && !strcmp(sync, "full"))
+		o.sync = RP_STORE_SYNC_FULL;
 	if (rp_store_open(&o, &s, &why)) {
 		fprintf(stderr, "open: %s\n", why);
 		exit(1);
