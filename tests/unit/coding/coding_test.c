@@ -335,8 +335,10 @@ static void test_random_corruption(void **state)
 			assert_non_null(copy);
 			memcpy(copy, enc.base, enc.wr);
 			int flips = 1 + (int)(rnd() % 4);
-			for (int f = 0; f < flips; f++)
-				copy[rnd() % enc.wr] ^= (uint8_t)(1u << (rnd() % 8));
+			for (int f = 0; f < flips; f++) {
+				size_t at = (size_t)(rnd() % enc.wr);
+				copy[at] ^= (uint8_t)(1u << (rnd() % 8));
+			}
 			struct rp_buf out;
 			prefilled(&out, 40000);
 			int rc = rp_coding_decode(S(single[c]), rp_slice(copy, enc.wr), &out);
