@@ -39,7 +39,7 @@ int rp_cli_filter(const char *cmd, const char *expr, struct rp_store *s, struct 
 	(void)rp_store_totals(s, &t); /* an empty corpus anchors offsets at 0 */
 	char err[512];
 	if (rp_filter_compile(expr, t.first_ns, f, err, sizeof(err)))
-		return rp_cli_usage_error(cmd, "--filter: %s", err);
+		return rp_cli_usage_error(cmd, "%s", err); /* "filter: column N: ..." */
 	return RP_EXIT_OK;
 }
 

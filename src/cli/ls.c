@@ -28,10 +28,15 @@ static void usage(FILE *f)
 		   "exit codes: 0 ok, 2 usage (bad flag or filter), 4 store error\n");
 }
 
-/* Fixed column widths of the table; the path takes what is left. */
-enum { W_ID = 6, W_TIME = 24, W_METHOD = 7, W_HOST = 22, W_STATUS = 3, W_MS = 9, W_SIZE = 6 };
-#define FIXED_WIDTH (W_ID + W_TIME + W_METHOD + W_HOST + W_STATUS + W_MS + 2 * W_SIZE + 9)
-#define MIN_PATH 16
+/* Column widths of the table.  Host and path share what the fixed columns
+ * leave of the terminal; a pipe gets every byte (no truncation). */
+enum { W_ID = 5, W_TIME = 24, W_METHOD = 7, W_STATUS = 3, W_MS = 8, W_SIZE = 5 };
+#define W_HOST_MAX 22
+#define W_HOST_MIN 15 /* "127.0.0.1:18653" */
+#define W_PATH_MIN 12
+/* the fixed columns, the ten spaces between columns and the FLAGS heading
+ * (flags themselves appear only on incomplete records and may overflow) */
+#define FIXED_WIDTH (W_ID + W_TIME + W_METHOD + W_STATUS + W_MS + 2 * W_SIZE + 10 + 5)
 
 /* Prints |s| in |w| columns (w <= 0: as is), cutting the middle with "..."
  * so both the start and the end of a long path stay visible. */
@@ -51,7 +56,7 @@ static void cell(struct rp_slice s, int w, int pad)
 }
 
 static void row_table(const struct rp_exchange *x, uint64_t req_len, uint64_t resp_len,
-		      int path_w)
+		      int host_w, int path_w)
 {
 	char ts[40], rq[16], rs[16], fl[256], ms[24], st[8];
 	rp_time_format(x->t.req_start, ts, sizeof(ts));
@@ -72,7 +77,7 @@ static void row_table(const struct rp_exchange *x, uint64_t req_len, uint64_t re
 	printf("%*llu %-*s ", W_ID, (unsigned long long)x->id, W_TIME, ts);
 	cell(x->req.method, path_w ? W_METHOD : 0, W_METHOD);
 	putchar(' ');
-	cell(x->req.authority, path_w ? W_HOST : 0, W_HOST);
+	cell(x->req.authority, host_w, host_w ? host_w : W_HOST_MAX);
 	putchar(' ');
 	cell(x->req.target, path_w, path_w ? path_w : 30);
 	printf(" %*s %*s %*s %*s", W_STATUS, st, W_MS, ms, W_SIZE, rq, W_SIZE, rs);
@@ -101,7 +106,7 @@ static void row_json(const struct rp_exchange *x, uint64_t req_len, uint64_t res
 	json_object_set_new(o, "proto", json_string(rp_proto_name(x->proto)));
 	json_object_set_new(o, "conn", json_integer((json_int_t)x->conn_id));
 	json_object_set_new(o, "flags", json_string(rp_xflags_format(x->flags, fl, sizeof(fl))));
-	json_dumpf(o, stdout, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	json_dumpf(o, stdout, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(12));
 	putchar('\n');
 	json_decref(o);
 }
@@ -146,13 +151,18 @@ int rp_cmd_ls(int argc, char **argv)
 		rc = rp_cli_fail(cmd, RP_EXIT_STORE, "%s: cannot read the corpus", db);
 		goto out;
 	}
-	int path_w = 0;
+	int host_w = 0, path_w = 0;
 	if (!json) {
 		int w = rp_cli_term_width();
-		path_w = w ? RP_MAX(MIN_PATH, w - FIXED_WIDTH) : 0;
+		if (w) {
+			int rest = w - FIXED_WIDTH;
+			host_w = RP_MAX(W_HOST_MIN, RP_MIN(W_HOST_MAX, rest / 2));
+			path_w = RP_MAX(W_PATH_MIN, rest - host_w);
+		}
 		printf("%*s %-*s %-*s %-*s %-*s %*s %*s %*s %*s %s\n", W_ID, "ID", W_TIME, "TIME",
-		       W_METHOD, "METHOD", W_HOST, "HOST", path_w ? path_w : 30, "PATH", W_STATUS,
-		       "ST", W_MS, "MS", W_SIZE, "REQ", W_SIZE, "RESP", "FLAGS");
+		       W_METHOD, "METHOD", host_w ? host_w : W_HOST_MAX, "HOST",
+		       path_w ? path_w : 30, "PATH", W_STATUS, "ST", W_MS, "MS", W_SIZE, "REQ",
+		       W_SIZE, "RESP", "FLAGS");
 	}
 	for (;;) {
 		struct rp_exchange *x = NULL;
@@ -176,7 +186,7 @@ int rp_cmd_ls(int argc, char **argv)
 			if (json)
 				row_json(x, rq, rs);
 			else
-				row_table(x, rq, rs, path_w);
+				row_table(x, rq, rs, host_w, path_w);
 			shown++;
 		}
 		rp_exchange_free(x);
