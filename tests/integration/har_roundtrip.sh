@@ -83,9 +83,12 @@ cp "$RP_TMP/last.out" "$RP_TMP/stats.out"
 rp_expect_grep "stats: exchanges" "^exchanges +16$" "$RP_TMP/stats.out"
 rp_expect_grep "stats: routes templated" "^ +2  GET /api/products/\{id\}\.json$" "$RP_TMP/stats.out"
 rp_expect_grep "stats: status classes" "2xx 11 3xx 3 4xx 2 5xx 0" "$RP_TMP/stats.out"
+rp_expect_grep "stats: bodies and distinct contents" "^bodies +15 non-empty, 9 distinct: 5541 bytes decoded" \
+	"$RP_TMP/stats.out"
+rp_expect_grep "stats: dedup ratio" "^dedup +1.67 bodies per distinct body$" "$RP_TMP/stats.out"
 rp_expect_eq "stats --json" "16 11 3 2 9 15" "$("$R" stats --db "$DB" --json | python3 -c '
 import json,sys; o=json.load(sys.stdin); s=o["status"]; b=o["bytes"]
-print(o["exchanges"], s["2xx"], s["3xx"], s["4xx"], b["bodies_stored"], b["bodies_referenced"])')"
+print(o["exchanges"], s["2xx"], s["3xx"], s["4xx"], b["bodies_distinct"], b["bodies"])')"
 
 # ---- export HAR: compare with the original, validate ----
 rp_expect_exit "export --format har -o" 0 "$R" export --db "$DB" --format har -o "$RP_TMP/out.har"
