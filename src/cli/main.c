@@ -16,7 +16,7 @@ static const struct rp_cli_cmd commands[] = {
 	{"ls", "list recorded exchanges", rp_cmd_ls},
 	{"show", "show one exchange with headers and body", rp_cmd_show},
 	{"export", "export a corpus as HAR 1.2 or JSON lines", rp_cmd_export},
-	{"import", "import a HAR file into a corpus", rp_cmd_import},
+	{"import", "import a HAR file or JSON lines into a corpus", rp_cmd_import},
 	{"stats", "summarise a corpus", rp_cmd_stats},
 };
 

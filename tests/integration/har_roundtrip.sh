@@ -55,6 +55,16 @@ rp_expect_eq "the row fits but for the flags" 0 \
 "$R" ls --db "$RP_TMP/long" | cat >"$RP_TMP/pipe.out"
 rp_expect_grep "ls into a pipe keeps the whole path" "$long" "$RP_TMP/pipe.out"
 
+printf '%s\n' '{"request":{"method":"GET","authority":"a\u001b[31mb","target":"/x\u001b[2Jy","headers":[["X-Evil","\u001b]0;pwned\u0007"]]},"response":{"status":200,"reason":"O\u001bK"}}' \
+	>"$RP_TMP/evil.jsonl"
+"$R" import --db "$RP_TMP/evil" --create "$RP_TMP/evil.jsonl" >/dev/null
+"$R" ls --db "$RP_TMP/evil" >"$RP_TMP/evil.ls"
+"$R" show --db "$RP_TMP/evil" 1 >"$RP_TMP/evil.show"
+rp_expect_eq "no escape byte from recorded traffic reaches the terminal" 0 \
+	"$(cat "$RP_TMP/evil.ls" "$RP_TMP/evil.show" | tr -cd '\033\007' | wc -c)"
+rp_expect_grep "show spells control bytes out" '^> X-Evil: \\x1b\]0;pwned\\x07$' "$RP_TMP/evil.show"
+rp_expect_grep "unknown time shows as -" "^ +1 - +GET" "$RP_TMP/evil.ls"
+
 # ---- show ----
 rp_expect_exit "show 7" 0 "$R" show --db "$DB" 7
 cp "$RP_TMP/last.out" "$RP_TMP/show7.out"

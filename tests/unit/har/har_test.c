@@ -762,6 +762,42 @@ static void test_jsonl_bad_lines(void **state)
 	rp_har_reader_free(r);
 }
 
+/* Byte flips and truncations of a valid JSON line: an error naming the
+ * line, or an exchange, never a crash. */
+static void test_jsonl_corrupted(void **state)
+{
+	(void)state;
+	struct rp_exchange *x0 = make_rich();
+	size_t len;
+	char *line = export_to_string(RP_HAR_FORMAT_JSONL, &x0, 1, &len);
+	rp_exchange_free(x0);
+	unsigned seed = 99;
+	for (int round = 0; round < 2000; round++) {
+		char *copy = rp_xmalloc(len);
+		memcpy(copy, line, len);
+		size_t n = len - 1; /* without the newline */
+		if (round % 3 == 0) {
+			n = (size_t)round * n / 2000;
+		} else {
+			for (int k = 0; k < 4; k++) {
+				seed = seed * 1103515245 + 12345;
+				copy[(seed >> 8) % n] = (char)(seed >> 3);
+			}
+		}
+		struct rp_exchange *x = NULL;
+		char err[256];
+		int rc = rp_har_jsonl_parse(copy, n, 1, &x, err, sizeof(err));
+		if (rc == 0)
+			rp_exchange_free(x);
+		else if (rc != RP_E_FORMAT || strncmp(err, "line 1", 6) != 0) {
+			fprintf(stderr, "rc %d err '%s'\n", rc, err);
+			fail();
+		}
+		free(copy);
+	}
+	free(line);
+}
+
 /* ---- helpers ---- */
 
 static void test_base64_utf8(void **state)
@@ -822,6 +858,7 @@ int main(void)
 		cmocka_unit_test(test_export_har),
 		cmocka_unit_test(test_jsonl_roundtrip),
 		cmocka_unit_test(test_jsonl_bad_lines),
+		cmocka_unit_test(test_jsonl_corrupted),
 		cmocka_unit_test(test_base64_utf8),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
