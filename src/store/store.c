@@ -648,7 +648,12 @@ int rp_store_open(const struct rp_store_opts *opts, struct rp_store **out, const
 		*why = "store: unknown sync mode";
 		return RP_E_USAGE;
 	}
-	s = rp_xcalloc(1, sizeof(*s));
+	s = aligned_alloc(64, (sizeof(*s) + 63) / 64 * 64);
+	if (!s)
+		rp_oom();
+	memset(s, 0, sizeof(*s));
+	static _Atomic uint64_t generations;
+	s->gen = atomic_fetch_add(&generations, 1) + 1;
 	s->path = rp_xstrdup(opts->path);
 	s->readonly = opts->readonly;
 	s->lock_fd = -1;

@@ -19,6 +19,7 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
@@ -37,11 +38,24 @@
 
 /* ---- producer contexts ---- */
 
+/* Each producer thread keeps the context it last used for a store, so that
+ * a put takes no lock for it.  The store still owns every context it made
+ * (the |all| list frees them at close); the thread-local pointer is only
+ * trusted while it belongs to the same store generation, so a context left
+ * behind for a closed store is never touched again. */
+static _Thread_local uint64_t tl_gen;
+static _Thread_local struct wctx *tl_ctx;
+
 static struct wctx *wctx_get(struct rp_store *s)
 {
+	struct wctx *c = NULL;
+	if (tl_ctx && tl_gen == s->gen) {
+		c = tl_ctx;
+		tl_ctx = NULL;
+		return c;
+	}
 	pthread_mutex_lock(&s->ctx_mu);
-	struct wctx *c = s->wctx_free;
-	if (c)
+	if ((c = s->wctx_free))
 		s->wctx_free = c->next;
 	pthread_mutex_unlock(&s->ctx_mu);
 	if (c)
@@ -56,6 +70,10 @@ static struct wctx *wctx_get(struct rp_store *s)
 	rp_buf_init(&c->rec, RP_LIMIT_RECORD);
 	rp_buf_init(&c->frame[0], ZSTD_compressBound(RP_LIMIT_BODY_DECODED));
 	rp_buf_init(&c->frame[1], ZSTD_compressBound(RP_LIMIT_BODY_DECODED));
+	pthread_mutex_lock(&s->ctx_mu);
+	c->all_next = s->wctx_all;
+	s->wctx_all = c;
+	pthread_mutex_unlock(&s->ctx_mu);
 	return c;
 }
 
@@ -67,6 +85,11 @@ static void wctx_put(struct rp_store *s, struct wctx *c)
 	for (int i = 0; i < 2; i++)
 		if (c->frame[i].cap > (4u << 20))
 			rp_buf_dispose(&c->frame[i]);
+	if (!tl_ctx || tl_gen != s->gen) {
+		tl_gen = s->gen;
+		tl_ctx = c;
+		return;
+	}
 	pthread_mutex_lock(&s->ctx_mu);
 	c->next = s->wctx_free;
 	s->wctx_free = c;
@@ -75,9 +98,10 @@ static void wctx_put(struct rp_store *s, struct wctx *c)
 
 void rp_store_write_dispose(struct rp_store *s)
 {
-	while (s->wctx_free) {
-		struct wctx *c = s->wctx_free;
-		s->wctx_free = c->next;
+	s->wctx_free = NULL;
+	while (s->wctx_all) {
+		struct wctx *c = s->wctx_all;
+		s->wctx_all = c->all_next;
 		ZSTD_freeCCtx(c->cctx);
 		EVP_MD_CTX_free(c->md);
 		rp_buf_dispose(&c->rec);
@@ -101,11 +125,35 @@ void rp_store_write_dispose(struct rp_store *s)
 
 /* ---- committed-digest cache ---- */
 
-static size_t dcache_slot(const uint8_t *digest)
+/* The cache is two-way set associative with LRU order inside a set: a hit
+ * moves the entry to way 0, a new entry goes to way 1 (or an empty way 0).
+ * Bodies seen often (popular answers) stay; one-off digests replace each
+ * other in way 1. */
+static size_t dcache_set_of(const uint8_t *digest)
 {
 	uint32_t h;
 	memcpy(&h, digest, sizeof(h)); /* a digest is already uniformly spread */
-	return h & (DCACHE_SLOTS - 1);
+	return (h & (DCACHE_SLOTS / 2 - 1)) * 2;
+}
+
+static void dcache_swap(struct rp_store *s, size_t a, size_t b)
+{
+	uint8_t d[RP_DIGEST_LEN], st = s->dcache_state[a];
+	memcpy(d, s->dcache[a], RP_DIGEST_LEN);
+	memcpy(s->dcache[a], s->dcache[b], RP_DIGEST_LEN);
+	memcpy(s->dcache[b], d, RP_DIGEST_LEN);
+	s->dcache_state[a] = s->dcache_state[b];
+	s->dcache_state[b] = st;
+}
+
+/* Index of |digest| in the cache, or SIZE_MAX.  Caller holds dcache_mu. */
+static size_t dcache_find(struct rp_store *s, const uint8_t *digest)
+{
+	size_t i = dcache_set_of(digest);
+	for (size_t w = 0; w < 2; w++)
+		if (s->dcache_state[i + w] && !memcmp(s->dcache[i + w], digest, RP_DIGEST_LEN))
+			return i + w;
+	return SIZE_MAX;
 }
 
 enum { DC_NONE, DC_SEEN, DC_STORED };
@@ -113,19 +161,39 @@ enum { DC_NONE, DC_SEEN, DC_STORED };
 /* What the cache knows of |digest|. */
 static int dcache_get(struct rp_store *s, const uint8_t *digest)
 {
-	size_t i = dcache_slot(digest);
+	int st = DC_NONE;
 	pthread_mutex_lock(&s->dcache_mu);
-	int st = !memcmp(s->dcache[i], digest, RP_DIGEST_LEN) ? s->dcache_state[i] : DC_NONE;
+	size_t i = dcache_find(s, digest);
+	if (i != SIZE_MAX) {
+		if (i % 2) { /* most recently used first */
+			dcache_swap(s, i - 1, i);
+			i--;
+		}
+		st = s->dcache_state[i];
+	}
 	pthread_mutex_unlock(&s->dcache_mu);
 	return st;
 }
 
+/* Records |digest| as |state|.  Caller holds dcache_mu. */
+static void dcache_put_locked(struct rp_store *s, const uint8_t *digest, int state)
+{
+	size_t i = dcache_find(s, digest);
+	if (i == SIZE_MAX) {
+		i = dcache_set_of(digest);
+		if (s->dcache_state[i])
+			i++;
+		memcpy(s->dcache[i], digest, RP_DIGEST_LEN);
+	} else if (s->dcache_state[i] == DC_STORED) {
+		return;
+	}
+	s->dcache_state[i] = (uint8_t)state;
+}
+
 static void dcache_set(struct rp_store *s, const uint8_t *digest, int state)
 {
-	size_t i = dcache_slot(digest);
 	pthread_mutex_lock(&s->dcache_mu);
-	memcpy(s->dcache[i], digest, RP_DIGEST_LEN);
-	s->dcache_state[i] = (uint8_t)state;
+	dcache_put_locked(s, digest, state);
 	pthread_mutex_unlock(&s->dcache_mu);
 }
 
@@ -134,12 +202,8 @@ static void dcache_add(struct rp_store *s, struct item **items, size_t n)
 {
 	pthread_mutex_lock(&s->dcache_mu);
 	for (size_t k = 0; k < n; k++)
-		for (unsigned b = 0; b < items[k]->nbodies; b++) {
-			const uint8_t *d = items[k]->bodies[b].digest;
-			size_t i = dcache_slot(d);
-			memcpy(s->dcache[i], d, RP_DIGEST_LEN);
-			s->dcache_state[i] = DC_STORED;
-		}
+		for (unsigned b = 0; b < items[k]->nbodies; b++)
+			dcache_put_locked(s, items[k]->bodies[b].digest, DC_STORED);
 	pthread_mutex_unlock(&s->dcache_mu);
 }
 
@@ -653,41 +717,38 @@ static void drop(struct rp_store *s, struct item **items, size_t n, int err)
 static void write_range(struct rp_store *s, struct item **items, size_t n)
 {
 	struct batch_counts bc;
-	if (atomic_load(&s->at_ceiling)) {
-		drop(s, items, n, RP_E_FULL);
-		return;
-	}
-	for (;;) {
-		int rc = txn_write(s, items, n, &bc);
+	int rc = MDB_MAP_FULL;
+	while (rc == MDB_MAP_FULL) {
+		if (atomic_load(&s->at_ceiling)) {
+			drop(s, items, n, RP_E_FULL);
+			return;
+		}
+		rc = txn_write(s, items, n, &bc);
 		if (rc == 0) {
 			apply_counts(s, &bc);
 			dcache_add(s, items, n);
 			return;
 		}
-		if (rc == MDB_MAP_FULL) {
-			int g = grow_map(s);
-			if (g == 0)
-				continue;
-			if (g == RP_E_FULL && n > 1)
-				goto split;
-			if (g == RP_E_FULL) {
-				atomic_store(&s->at_ceiling, 1);
-				drop(s, items, n, RP_E_FULL);
-				log_ceiling(s);
-				return;
-			}
+		if (rc != MDB_MAP_FULL)
+			break;
+		int g = grow_map(s);
+		if (g == RP_E_FULL && n == 1) {
+			atomic_store(&s->at_ceiling, 1);
+			log_ceiling(s);
+		} else if (g == RP_E_FULL) {
+			break; /* at the ceiling: keep whatever part of it fits */
+		} else if (g) {
 			drop(s, items, n, RP_E_STORE);
 			return;
 		}
-		if (rc == MDB_TXN_FULL && n > 1)
-			goto split;
-		rp_store_mdb_err(s, rc, "write batch");
-		drop(s, items, n, RP_E_STORE);
+	}
+	if ((rc == MDB_MAP_FULL || rc == MDB_TXN_FULL) && n > 1) {
+		write_range(s, items, n / 2);
+		write_range(s, items + n / 2, n - n / 2);
 		return;
 	}
-split:
-	write_range(s, items, n / 2);
-	write_range(s, items + n / 2, n - n / 2);
+	rp_store_mdb_err(s, rc, "write batch");
+	drop(s, items, n, RP_E_STORE);
 }
 
 static void deadline_ts(int64_t mono, struct timespec *ts)
