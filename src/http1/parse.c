@@ -15,10 +15,12 @@
  *     at a time costs linear work.  |skip| does the same for empty lines
  *     before a start line.  Both are offsets into the unconsumed input and
  *     are zeroed whenever something is consumed.
- *   - A field is emitted only once the first byte of the next line is known,
- *     so an obs-fold continuation can never arrive after its field.
- *   - No allocation, no I/O, no globals but the constant class table.  Memory is the
- *     struct whatever the input; every line has a cap.
+ *   - When folds are tolerated (LENIENT, or STRICT allowing obs-fold), a
+ *     field is emitted only once the first byte of the next line is known,
+ *     so a continuation line can never arrive after its field.  Otherwise a
+ *     field is emitted at its LF and a continuation line is an error.
+ *   - No allocation, no I/O, no globals but the constant class table.
+ *     Memory is the struct whatever the input; every line has a cap.
  *   - Anomalies go through anomaly(): recorded always, an error when the mode
  *     rejects them.  Input that cannot be framed goes through fail() in both
  *     modes.  Errors are sticky (state RP_H1_S_ERROR).
@@ -42,7 +44,6 @@ enum {
 };
 
 /* Per-byte classes.  Columns: V value, T target, Q qdtext, K token. */
-#define V_ C_VALUE
 #define VT (C_VALUE | C_TARGET)
 #define VTQ (C_VALUE | C_TARGET | C_QDTEXT)
 #define VTQK (C_VALUE | C_TARGET | C_QDTEXT | C_TCHAR)
@@ -77,7 +78,6 @@ static const uint8_t cclass[256] = {
 	['~'] = VTQK,
 	[0x80 ... 0xff] = VTQ,
 };
-#undef V_
 #undef VT
 #undef VTQ
 #undef VTQK
