@@ -38,8 +38,8 @@ tests_fuzz_h1_fuzz_CFLAGS = $(AM_CFLAGS) -fsanitize=fuzzer
 tests_fuzz_h1_fuzz_LDFLAGS = -fsanitize=fuzzer
 tests_fuzz_h1_fuzz_LDADD = libreprise.la
 fuzz-h1: tests/fuzz/h1_fuzz
-	mkdir -p fuzz-h1-corpus
-	./tests/fuzz/h1_fuzz -max_total_time=$${FUZZ_SECONDS:-60} -max_len=4096 fuzz-h1-corpus $(srcdir)/tests/fuzz/corpus/h1
+	mkdir -p tests/fuzz/h1-run-corpus
+	./tests/fuzz/h1_fuzz -max_total_time=$${FUZZ_SECONDS:-60} -max_len=4096 tests/fuzz/h1-run-corpus $(srcdir)/tests/fuzz/corpus/h1
 endif
 .PHONY: fuzz-h1
 
