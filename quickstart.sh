@@ -41,6 +41,12 @@ make -j"$(nproc)"
 case "$mode" in
   check)
     make -j"$(nproc)" check
+    # The same suite again under AddressSanitizer and UndefinedBehaviorSanitizer,
+    # built from the distribution tarball (which also proves the tarball is
+    # complete).  REPRISE_NO_SANITIZERS=1 skips it for a quick local run.
+    if [ -z "${REPRISE_NO_SANITIZERS:-}" ]; then
+      make -j"$(nproc)" distcheck DISTCHECK_CONFIGURE_FLAGS=--enable-sanitizers
+    fi
     ;;
   run)
     ./reprise --help
