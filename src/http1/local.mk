@@ -49,4 +49,4 @@ endif
 EXTRA_PROGRAMS += bench/h1_bench
 BENCHES += bench/h1_bench
 bench_h1_bench_SOURCES = bench/h1_bench.c
-bench_h1_bench_LDADD = libreprise.la
+bench_h1_bench_LDADD = libreprise.la $(HTTP_PARSER_LIBS)
