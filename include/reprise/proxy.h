@@ -65,7 +65,8 @@ void rp_proxy_set_recorder(struct rp_proxy *px, struct rp_recorder *rec, struct 
 /* Serves until SIGINT or SIGTERM (or rp_proxy_stop): then stops accepting,
  * lets in-flight exchanges finish up to the shutdown deadline (a second
  * signal ends them at once), and returns 0 once every worker has stopped.
- * Installs its own SIGINT/SIGTERM handling and ignores SIGPIPE. */
+ * Installs its own SIGINT/SIGTERM handling, ignores SIGPIPE and raises
+ * glibc's trim and mmap thresholds (process-wide). */
 int rp_proxy_run(struct rp_proxy *px);
 
 /* Asks a running proxy to shut down as on SIGTERM.  Thread-safe. */

@@ -22,6 +22,7 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <malloc.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <pthread.h>
@@ -423,6 +424,11 @@ int rp_proxy_run(struct rp_proxy *px)
 	int rc = RP_E_IO;
 	sigset_t block, old;
 	signal(SIGPIPE, SIG_IGN);
+	/* Exchanges are allocated in a worker and freed in the recorder; with
+	 * glibc's default thresholds the worker's heap is trimmed and regrown
+	 * (madvise, page faults) on every few exchanges.  Keep freed memory. */
+	mallopt(M_TRIM_THRESHOLD, 64 << 20);
+	mallopt(M_MMAP_THRESHOLD, 32 << 20);
 	px->base = event_base_new();
 	px->stop_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	px->done_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
