@@ -457,6 +457,13 @@ static const char *status_text(int status)
 	}
 }
 
+/* Records the answer the proxy gave itself; the reason is a static string. */
+static void set_status(struct rp_exchange *e, int status)
+{
+	e->resp.status = (uint16_t)status;
+	e->resp.reason = rp_slice_str(status_text(status));
+}
+
 static void count_status(struct worker *w, int status)
 {
 	unsigned cls = status >= 100 && status < 600 ? (unsigned)status / 100 : 0;
@@ -527,7 +534,7 @@ static void exchange_fail(struct conn *c, int status, enum rp_proxy_stat stat, c
 	drop_upstream(c);
 	if (x->resp == R_NONE) {
 		if (x->rec)
-			x->rec->resp.status = (uint16_t)status;
+			set_status(x->rec, status);
 		rec_submit(c, RP_XF_FAILED | RP_XF_NO_RESPONSE);
 		reply_error(c, status);
 	} else {
@@ -1137,7 +1144,7 @@ static void bad_request(struct conn *c, const uint8_t *base)
 			struct rp_proxy_head h = head_of(&c->f, base, c->pofs);
 			rec_begin(c, &h);
 			if (x->rec)
-				x->rec->resp.status = (uint16_t)status;
+				set_status(x->rec, status);
 		}
 		rec_submit(c, RP_XF_FAILED | RP_XF_ANOMALY);
 		reply_error(c, status);
@@ -1147,7 +1154,7 @@ static void bad_request(struct conn *c, const uint8_t *base)
 	drop_upstream(c);
 	if (x->resp == R_NONE) {
 		if (x->rec)
-			x->rec->resp.status = (uint16_t)status;
+			set_status(x->rec, status);
 		rec_submit(c, RP_XF_FAILED | RP_XF_ANOMALY);
 		reply_error(c, status);
 	} else {
@@ -1169,7 +1176,7 @@ static void refuse(struct conn *c, const uint8_t *base, int status, const char *
 	struct rp_proxy_head h = head_of(&c->f, base, c->pofs);
 	rec_begin(c, &h);
 	if (c->x.rec)
-		c->x.rec->resp.status = (uint16_t)status;
+		set_status(c->x.rec, status);
 	rec_submit(c, RP_XF_FAILED | RP_XF_ANOMALY);
 	reply_error(c, status);
 }
