@@ -32,6 +32,9 @@ struct rp_recorder_opts {
 	uint64_t queue_bytes;   /* bytes they may hold (0: RP_LIMIT_RECORDER_QUEUE_BYTES) */
 	unsigned threads;       /* recorder threads (0: 1) */
 	size_t max_decoded;     /* cap on a decoded body (0: RP_LIMIT_BODY_DECODED) */
+	int nice;               /* added to the recorder threads' nice value, so that
+	                           on a busy machine traffic gets the CPU first
+	                           (0: same priority as the caller) */
 
 	/* ---- MASK HOOK (issue 5) ----------------------------------------
 	 * The one place the mask stage plugs in.  NULL today: recording is

@@ -538,7 +538,6 @@ static void exchange_fail(struct conn *c, int status, enum rp_proxy_stat stat, c
 		rec_submit(c, RP_XF_FAILED | RP_XF_NO_RESPONSE);
 		reply_error(c, status);
 	} else {
-		count_status(w, 0);
 		rec_submit(c, RP_XF_FAILED);
 		conn_close(c);
 	}
@@ -561,7 +560,7 @@ static void client_gone(struct conn *c, int err, const char *doing)
 			       " event=client_abort while=\"%s\" err=\"%s\"",
 			       c->id, x->seq, doing, err ? strerror(err) : "connection closed");
 		drop_upstream(c);
-		if (x->resp != R_DONE)
+		if (x->resp == R_NONE)
 			count_status(w, 0);
 		rec_submit(c, RP_XF_FAILED);
 	}
@@ -774,11 +773,8 @@ static int up_flush(struct upconn *u)
 {
 	if (u->state != U_ACTIVE)
 		return 0;
-	int64_t before = u->last_io;
-	if (flush(u->fd, u->out, u->wev, &u->wr_on, &u->last_io) == 0) {
-		(void)before;
+	if (flush(u->fd, u->out, u->wev, &u->wr_on, &u->last_io) == 0)
 		return 0;
-	}
 	up_broken(u, errno, "sending request to upstream");
 	return -1;
 }
@@ -1158,7 +1154,6 @@ static void bad_request(struct conn *c, const uint8_t *base)
 		rec_submit(c, RP_XF_FAILED | RP_XF_ANOMALY);
 		reply_error(c, status);
 	} else {
-		count_status(w, 0);
 		rec_submit(c, RP_XF_FAILED | RP_XF_ANOMALY);
 		conn_close(c);
 	}

@@ -20,8 +20,12 @@
  */
 #include "config.h"
 
+#include <errno.h>
 #include <inttypes.h>
 #include <pthread.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <time.h>
@@ -165,6 +169,11 @@ static void *run(void *arg)
 	struct rp_recorder *r = arg;
 	struct slot batch[BATCH];
 	int napped = 0;
+	/* Linux keeps a nice value per thread: on a busy machine the traffic
+	 * source's threads get the CPU first and the queue absorbs the lag. */
+	if (r->opt.nice && setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), r->opt.nice) < 0)
+		rp_log(RP_LOG_INFO, "component=recorder nice=%d err=\"%s\" while=\"lowering priority\"",
+		       r->opt.nice, strerror(errno));
 	pthread_mutex_lock(&r->mu);
 	for (;;) {
 		if (r->n == 0) {
