@@ -80,6 +80,12 @@ int rp_recorder_new(const struct rp_recorder_opts *opts, struct rp_recorder **ou
  * counted) or RP_E_CLOSED (closing: dropped and counted). */
 int rp_recorder_submit(struct rp_recorder *r, struct rp_exchange *x);
 
+/* As rp_recorder_submit, but waits while the queue is full instead of
+ * dropping: for sources with no live traffic to protect (a capture file, an
+ * import), which would rather slow down than lose exchanges.  Never use it
+ * on a forwarding path.  Returns 0 or RP_E_CLOSED (dropped and counted). */
+int rp_recorder_submit_wait(struct rp_recorder *r, struct rp_exchange *x);
+
 /* Queues a copy of connection record |c| (its slices are copied).  Same
  * returns as rp_recorder_submit; |c| stays the caller's. */
 int rp_recorder_submit_conn(struct rp_recorder *r, const struct rp_conn *c);
