@@ -30,7 +30,9 @@ EXTRA_DIST += tests/fuzz/corpus/record
 
 if FUZZ
 EXTRA_PROGRAMS += tests/fuzz/record_fuzz
-tests_fuzz_record_fuzz_SOURCES = tests/fuzz/record_fuzz.c $(RECORD_XGEN)
+# record.c is compiled in (it then shadows the library's copy) so that it gets
+# the fuzzer's coverage instrumentation, which the library does not have.
+tests_fuzz_record_fuzz_SOURCES = tests/fuzz/record_fuzz.c src/record/record.c $(RECORD_XGEN)
 tests_fuzz_record_fuzz_CFLAGS = $(TEST_CFLAGS) -fsanitize=fuzzer
 tests_fuzz_record_fuzz_LDFLAGS = -fsanitize=fuzzer
 tests_fuzz_record_fuzz_LDADD = $(TEST_LIBS)
@@ -40,3 +42,10 @@ fuzz-record: tests/fuzz/record_fuzz
 	./tests/fuzz/record_fuzz -max_total_time=$(FUZZ_TIME) -timeout=5 -rss_limit_mb=2048 \
 		fuzz-out/record $(abs_top_srcdir)/tests/fuzz/corpus/record
 endif
+
+# Benchmark: make bench (or bench/record_bench [seconds-per-round]).
+EXTRA_PROGRAMS += bench/record_bench
+BENCHES += bench/record_bench
+bench_record_bench_SOURCES = bench/record_bench.c $(RECORD_XGEN)
+bench_record_bench_CFLAGS = $(TEST_CFLAGS)
+bench_record_bench_LDADD = $(TEST_LIBS)

@@ -482,7 +482,7 @@ struct field {
 
 enum { V_OK = 0, V_TRUNC = 1, V_LONG = 2 };
 
-static int get_varint(struct cur *c, uint64_t *out)
+static int get_varint_slow(struct cur *c, uint64_t *out)
 {
 	uint64_t v = 0;
 	for (unsigned i = 0; i < 10; i++) {
@@ -499,6 +499,16 @@ static int get_varint(struct cur *c, uint64_t *out)
 		}
 	}
 	return V_LONG;
+}
+
+/* Tags and most lengths fit in one byte: keep that case inline. */
+static inline int get_varint(struct cur *c, uint64_t *out)
+{
+	if (RP_LIKELY(c->p < c->end && *c->p < 0x80)) {
+		*out = *c->p++;
+		return V_OK;
+	}
+	return get_varint_slow(c, out);
 }
 
 static int fail(const char **why, const char *msg)
@@ -562,10 +572,11 @@ static inline struct cur cur_of(struct rp_slice s)
 	return (struct cur){s.p, s.p + s.n};
 }
 
-/* Each group decoder below takes the group's bytes and |cut|, set when the
- * group ran past the input: it then reports the first problem inside, or
- * succeeds and lets the caller report the group as truncated, skipping the
- * checks that need the whole group. */
+/* Each group decoder below takes the bytes of its group.  When the group ran
+ * past the input (|cut|, for those that check the group as a whole), it
+ * decodes what is there and reports the first problem inside, or succeeds,
+ * skipping the whole-group checks, and lets the caller report the group as
+ * truncated. */
 
 static int dec_endpoint(struct rp_slice s, struct rp_endpoint *e, const char **why)
 {
@@ -602,6 +613,16 @@ static int dec_header(struct rp_slice s, struct group g, struct rp_header *h, co
 {
 	struct cur c = cur_of(s);
 	struct field f;
+	/* Fast path: exactly what the encoder writes for short names and values
+	 * (name tag, 1-byte length, name, value tag, 1-byte length, value). */
+	const uint8_t *p = s.p;
+	if (s.n >= 4 && p[0] == TAG(H_NAME, WT_BYTES) && p[1] < 0x80 && (size_t)p[1] + 4 <= s.n &&
+	    p[2 + p[1]] == TAG(H_VALUE, WT_BYTES) && p[3 + p[1]] < 0x80 &&
+	    (size_t)p[1] + 4 + p[3 + p[1]] == s.n) {
+		h->name = rp_slice(p + 2, p[1]);
+		h->value = rp_slice(p + 4 + p[1], p[3 + p[1]]);
+		return 0;
+	}
 	h->name = h->value = EMPTY;
 	while (c.p < c.end) {
 		int rc = next_field(&c, g, &f, why);
