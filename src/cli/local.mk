@@ -4,3 +4,4 @@ libreprise_la_SOURCES += src/cli/main.c src/cli/ls.c src/cli/show.c src/cli/expo
 TESTS += tests/integration/har_roundtrip.sh tests/integration/cli_man.sh
 EXTRA_DIST += tests/integration/har_roundtrip.sh tests/integration/cli_man.sh \
 	tests/integration/har_check.py tests/integration/har_validate.js
+libreprise_la_SOURCES += src/cli/proxy.c
