@@ -1,0 +1,753 @@
+/*
+ * conv: the codec side of a flow.  The two reassembled byte streams of a
+ * connection go through the HTTP/1 parser in LENIENT mode (requests from
+ * the client, responses from the server); messages become exchanges,
+ * responses are paired with requests in order (pipelining included, the
+ * request method passed to the response parser so HEAD and CONNECT frame
+ * right), and each exchange goes to the sink once both halves are done.
+ * The first bytes choose the codec: an HTTP/2 preface, or an h2c upgrade
+ * accepted with 101, marks the flow as h2 (counted, not decoded yet);
+ * bytes that are not HTTP at the start of a connection mark it as other.
+ *
+ * Losses: a gap inside a message flags its exchange RP_XF_GAP and ends that
+ * half of it; the parser then hunts for the next recognisable message start
+ * (a status line "HTTP/1.x NNN", or a request line "METHOD target
+ * HTTP/1.x" beginning a line) and resumes there.  A flow picked up without
+ * its handshake hunts the same way from its first byte.  After a gap in the
+ * responses of a connection that never pipelined, a response answers the
+ * newest request sent before it, and the older unanswered ones are flagged
+ * RP_XF_NO_RESPONSE|RP_XF_GAP (their answers were lost); otherwise pairing
+ * is strictly in order.  A response with no request to answer is recorded
+ * with RP_XF_NO_REQUEST.  Timings are capture times: the segment holding a
+ * message's first byte, and the one holding its last.
+ *
+ * Invariants: at most RP_LIMIT_CAPTURE_INFLIGHT exchanges wait per
+ * connection (the oldest is handed out early beyond that); unparsed tails
+ * and bodies are charged to the engine's ceiling and bounded; exchanges
+ * leave in request order.
+ */
+#include "config.h"
+
+#include <stdlib.h>
+
+#include "capture-int.h"
+#include "reprise/limits.h"
+
+#define KEEP_BUF_CAP (256u << 10) /* buffers larger than this are freed between messages */
+
+static void charge(struct rp_capture *c, struct half *h, size_t n)
+{
+	h->charged += n;
+	c->mem.used += n;
+	if (c->mem.used > c->mem.peak)
+		c->mem.peak = c->mem.used;
+}
+
+static void uncharge(struct rp_capture *c, struct half *h, size_t n)
+{
+	h->charged -= n;
+	c->mem.used -= n;
+}
+
+/* Room for |n| more bytes under the ceiling, flushing other flows if need
+ * be.  Returns 1 when there is room. */
+static int room_for(struct rp_capture *c, struct flow *f, size_t n)
+{
+	if (c->mem.used + n <= c->mem.max)
+		return 1;
+	c->st.mem_limited++;
+	return rp_capture_make_room(c, f, n);
+}
+
+void rp_conv_init(struct rp_capture *c, struct flow *f)
+{
+	struct conv *cv = &f->conv;
+	struct rp_h1_options o;
+	rp_h1_options_init(&o);
+	o.mode = RP_H1_LENIENT;
+	for (int d = 0; d < 2; d++) {
+		struct half *h = &cv->h[d];
+		rp_h1_init(&h->p, d == 0 ? RP_H1_REQUEST : RP_H1_RESPONSE, &o);
+		rp_buf_init(&h->carry, RP_LIMIT_CAPTURE_CARRY);
+		rp_buf_init(&h->body, c->opt.max_body);
+		/* Without the handshake the first byte may be anywhere. */
+		h->hunting = f->midstream;
+		h->line_start = 1;
+	}
+}
+
+/* ---- exchanges in flight ---- */
+
+static void emit(struct rp_capture *c, struct flow *f, struct pending *p)
+{
+	struct rp_exchange *x = p->x;
+	c->mem.used -= p->held;
+	c->st.exchanges++;
+	if (x->flags & RP_XF_GAP)
+		c->st.exchanges_gap++;
+	if (x->flags & RP_XF_NO_RESPONSE)
+		c->st.exchanges_no_response++;
+	if (x->flags & RP_XF_NO_REQUEST)
+		c->st.exchanges_no_request++;
+	if (x->flags & RP_XF_ANOMALY)
+		c->st.exchanges_anomaly++;
+	if (x->flags & (RP_XF_REQ_TRUNCATED | RP_XF_RESP_TRUNCATED))
+		c->st.exchanges_truncated++;
+	if (c->sink.exchange)
+		c->sink.exchange(c->sink.ctx, x);
+	else
+		rp_exchange_free(x);
+}
+
+/* Hands out the exchanges at the head that are done. */
+static void try_emit(struct rp_capture *c, struct flow *f)
+{
+	struct conv *cv = &f->conv;
+	while (cv->head && cv->head->req_done && cv->head->resp_done) {
+		struct pending *p = cv->head;
+		cv->head = p->next;
+		if (!cv->head)
+			cv->tail = NULL;
+		cv->n--;
+		emit(c, f, p);
+	}
+}
+
+/* Closes |p| as it stands: what never came is flagged. */
+static void close_pending(struct conv *cv, struct pending *p)
+{
+	if (!p->req_done) {
+		p->x->flags |= RP_XF_GAP;
+		p->req_done = 1;
+	}
+	if (!p->resp_done) {
+		p->x->flags |= p->resp_started ? RP_XF_GAP : RP_XF_NO_RESPONSE;
+		p->resp_started = p->resp_done = 1;
+	}
+	for (int d = 0; d < 2; d++)
+		if (cv->h[d].cur == p)
+			cv->h[d].cur = NULL;
+}
+
+static struct pending *pending_new(struct rp_capture *c, struct flow *f, uint8_t major,
+				   uint8_t minor)
+{
+	struct conv *cv = &f->conv;
+	if (cv->n >= RP_LIMIT_CAPTURE_INFLIGHT) {
+		c->st.pipeline_overflow++;
+		close_pending(cv, cv->head);
+		try_emit(c, f);
+	}
+	struct rp_exchange *x = rp_exchange_new();
+	struct pending *p = rp_pool_calloc(x->pool, sizeof(*p));
+	p->x = x;
+	x->conn_id = f->conn_id;
+	x->conn_seq = cv->seq++;
+	x->proto = major == 1 && minor == 0 ? RP_PROTO_H10 : RP_PROTO_H11;
+	x->client = f->ep[0];
+	x->server = f->ep[1];
+	x->req.scheme = RP_SLICE_LIT("http");
+	if (cv->tail)
+		cv->tail->next = p;
+	else
+		cv->head = p;
+	cv->tail = p;
+	cv->n++;
+	if (!cv->counted_h1) {
+		cv->counted_h1 = 1;
+		f->app = APP_H1;
+		c->st.flows_h1++;
+	}
+	return p;
+}
+
+static struct pending *first_unanswered(struct conv *cv)
+{
+	for (struct pending *p = cv->head; p; p = p->next)
+		if (!p->resp_started)
+			return p;
+	return NULL;
+}
+
+/* The request a response starting at |ts| answers (see the file comment). */
+static struct pending *pick_request(struct conv *cv, int64_t ts)
+{
+	struct pending *first = first_unanswered(cv);
+	if (first && cv->resp_gap && !cv->pipelined) {
+		struct pending *best = first;
+		for (struct pending *p = first; p; p = p->next)
+			if (!p->resp_started && p->x->t.req_start <= ts)
+				best = p;
+		for (struct pending *p = first; p != best; p = p->next) {
+			if (p->resp_started)
+				continue;
+			p->x->flags |= RP_XF_NO_RESPONSE | RP_XF_GAP;
+			p->resp_started = p->resp_done = 1;
+		}
+		first = best;
+	}
+	cv->resp_gap = 0;
+	return first;
+}
+
+/* ---- bodies ---- */
+
+static void body_add(struct rp_capture *c, struct flow *f, int d, struct rp_slice data)
+{
+	struct half *h = &f->conv.h[d];
+	if (!h->cur || h->interim || h->body_cut || !data.n)
+		return;
+	size_t room = h->body.max - rp_buf_len(&h->body);
+	size_t take = data.n < room ? data.n : room;
+	if (take && !room_for(c, f, take))
+		take = 0;
+	if (take < data.n) {
+		h->body_cut = 1;
+		h->cur->x->flags |= d == 0 ? RP_XF_REQ_TRUNCATED : RP_XF_RESP_TRUNCATED;
+	}
+	if (!take)
+		return;
+	rp_buf_append(&h->body, data.p, take);
+	charge(c, h, take);
+}
+
+/* Moves the body collected by half |d| into message |m| of its exchange. */
+static void body_done(struct rp_capture *c, struct half *h, struct rp_message *m,
+		      const struct rp_h1_msg *msg)
+{
+	struct pending *p = h->cur;
+	size_t n = rp_buf_len(&h->body);
+	if (n) {
+		m->body = rp_pool_dup(p->x->pool, rp_buf_slice(&h->body));
+		/* The charge moves from the half to the exchange. */
+		uncharge(c, h, n);
+		c->mem.used += n;
+		p->held += n;
+	}
+	m->wire_len = msg ? msg->body_len : n;
+	m->orig_len = m->wire_len;
+	rp_buf_clear(&h->body);
+	if (h->body.cap > KEEP_BUF_CAP)
+		rp_buf_dispose(&h->body);
+	h->body_cut = 0;
+}
+
+/* Ends the message half |d| is filling as it stands, flagged |flags|. */
+static void cut_message(struct rp_capture *c, struct flow *f, int d, uint32_t flags, int64_t ts)
+{
+	struct half *h = &f->conv.h[d];
+	struct pending *p = h->cur;
+	if (!p)
+		return;
+	p->x->flags |= flags;
+	if (d == 0) {
+		body_done(c, h, &p->x->req.m, NULL);
+		p->x->t.req_end = ts;
+		p->req_done = 1;
+	} else {
+		body_done(c, h, &p->x->resp.m, NULL);
+		p->x->t.resp_end = ts;
+		p->resp_done = 1;
+	}
+	h->cur = NULL;
+	h->interim = 0;
+}
+
+/* ---- events of the HTTP/1 parser ---- */
+
+static void set_method(struct conv *cv)
+{
+	if (cv->h[1].cur)
+		return;
+	struct pending *p = first_unanswered(cv);
+	rp_h1_set_method(&cv->h[1].p, p ? p->method : RP_H1_M_OTHER);
+}
+
+static void on_request(struct rp_capture *c, struct flow *f, const struct rp_h1_event *ev,
+		       int64_t ets, int64_t ts)
+{
+	struct conv *cv = &f->conv;
+	struct half *h = &cv->h[0];
+	struct pending *p = h->cur;
+	switch (ev->type) {
+	case RP_H1_EV_REQUEST_LINE:
+		if (h->messages < 255)
+			h->messages++;
+		if (first_unanswered(cv))
+			cv->pipelined = 1;
+		p = pending_new(c, f, ev->u.req.major, ev->u.req.minor);
+		p->method = ev->u.req.m;
+		p->x->req.method = rp_pool_dup(p->x->pool, ev->u.req.method);
+		p->x->req.target = rp_pool_dup(p->x->pool, ev->u.req.target);
+		p->x->t.req_start = ets;
+		h->cur = p;
+		set_method(cv);
+		break;
+	case RP_H1_EV_HEADER:
+		if (p)
+			rp_headers_add(&p->x->req.m.headers, p->x->pool, ev->u.field.name,
+				       ev->u.field.value);
+		break;
+	case RP_H1_EV_HEADERS_DONE:
+		if (p) {
+			const struct rp_header *host =
+				rp_headers_get(&p->x->req.m.headers, RP_SLICE_LIT("Host"));
+			if (host)
+				p->x->req.authority = host->value;
+			if (ev->u.msg->flags & RP_H1_F_CONNECT)
+				p->x->flags |= RP_XF_CONNECT;
+		}
+		break;
+	case RP_H1_EV_BODY:
+		body_add(c, f, 0, ev->u.data);
+		break;
+	case RP_H1_EV_TRAILER:
+		if (p)
+			rp_headers_add(&p->x->req.m.trailers, p->x->pool, ev->u.field.name,
+				       ev->u.field.value);
+		break;
+	case RP_H1_EV_MESSAGE_DONE:
+		if (p) {
+			body_done(c, h, &p->x->req.m, ev->u.msg);
+			if (ev->u.msg->anomalies & ~(uint32_t)RP_H1_A_VERSION)
+				p->x->flags |= RP_XF_ANOMALY;
+			p->x->t.req_end = ts;
+			p->req_done = 1;
+			h->cur = NULL;
+			try_emit(c, f);
+		}
+		break;
+	case RP_H1_EV_PAUSED:
+		cv->req_paused = 1;
+		break;
+	case RP_H1_EV_TUNNEL:
+		c->st.other_bytes_skipped += ev->u.data.n;
+		break;
+	default:
+		break;
+	}
+}
+
+static void feed(struct rp_capture *c, struct flow *f, int d, struct rp_slice data, int64_t ts);
+
+static void on_response(struct rp_capture *c, struct flow *f, const struct rp_h1_event *ev,
+			int64_t ets, int64_t ts)
+{
+	struct conv *cv = &f->conv;
+	struct half *h = &cv->h[1];
+	struct pending *p = h->cur;
+	switch (ev->type) {
+	case RP_H1_EV_STATUS_LINE:
+		if (h->messages < 255)
+			h->messages++;
+		if (!p) {
+			p = pick_request(cv, ets);
+			if (!p) {
+				p = pending_new(c, f, ev->u.status.major, ev->u.status.minor);
+				p->x->flags |= RP_XF_NO_REQUEST;
+				p->req_done = 1;
+			}
+			p->resp_started = 1;
+			h->cur = p;
+		}
+		p->x->resp.status = ev->u.status.status;
+		p->x->resp.reason = rp_pool_dup(p->x->pool, ev->u.status.reason);
+		p->x->resp.m.headers.n = 0; /* an interim response's are dropped */
+		p->x->t.resp_start = ets;
+		break;
+	case RP_H1_EV_HEADER:
+		if (p)
+			rp_headers_add(&p->x->resp.m.headers, p->x->pool, ev->u.field.name,
+				       ev->u.field.value);
+		break;
+	case RP_H1_EV_HEADERS_DONE:
+		h->interim = (ev->u.msg->flags & RP_H1_F_INTERIM) != 0;
+		break;
+	case RP_H1_EV_BODY:
+		body_add(c, f, 1, ev->u.data);
+		break;
+	case RP_H1_EV_TRAILER:
+		if (p)
+			rp_headers_add(&p->x->resp.m.trailers, p->x->pool, ev->u.field.name,
+				       ev->u.field.value);
+		break;
+	case RP_H1_EV_MESSAGE_DONE: {
+		if (h->interim) {
+			h->interim = 0;
+			break;
+		}
+		const struct rp_h1_msg *m = ev->u.msg;
+		int tunnel = (m->flags & RP_H1_F_TUNNEL) != 0;
+		if (p) {
+			body_done(c, h, &p->x->resp.m, m);
+			if (m->anomalies & ~(uint32_t)RP_H1_A_VERSION)
+				p->x->flags |= RP_XF_ANOMALY;
+			if (tunnel && m->status == 101)
+				p->x->flags |= RP_XF_UPGRADE;
+			p->x->t.resp_end = ts;
+			p->resp_done = 1;
+			h->cur = NULL;
+		}
+		if (tunnel) {
+			/* Whatever follows is another protocol: h2 when the
+			 * client asked for h2c, opaque otherwise. */
+			int h2 = m->status == 101 && (cv->h[0].p.msg.flags & RP_H1_F_H2C_UPGRADE);
+			f->app = h2 ? APP_H2 : APP_TUNNEL;
+			if (h2)
+				c->st.flows_h2++;
+			else
+				c->st.flows_tunnel++;
+			cv->req_paused = 0;
+		} else if (cv->req_paused) {
+			cv->req_paused = 0;
+			rp_h1_resume(&cv->h[0].p, 0);
+			try_emit(c, f);
+			feed(c, f, 0, RP_SLICE_NULL, ts); /* what waited behind the pause */
+			break;
+		}
+		try_emit(c, f);
+		break;
+	}
+	case RP_H1_EV_TUNNEL:
+		c->st.other_bytes_skipped += ev->u.data.n;
+		break;
+	default:
+		break;
+	}
+}
+
+/* ---- resynchronisation ---- */
+
+static int is_digit(uint8_t b) { return b >= '0' && b <= '9'; }
+
+/* A status line "HTTP/1.x NNN" at |b| (|n| bytes)?  1 yes, 0 no, -1 too
+ * short to tell. */
+static int status_line_at(const uint8_t *b, size_t n)
+{
+	static const char pre[] = "HTTP/1.";
+	size_t k = n < 7 ? n : 7;
+	if (memcmp(b, pre, k) != 0)
+		return 0;
+	if (n < 13)
+		return -1;
+	return is_digit(b[7]) && b[8] == ' ' && is_digit(b[9]) && is_digit(b[10]) &&
+	       is_digit(b[11]) && (b[12] == ' ' || b[12] == '\r' || b[12] == '\n');
+}
+
+/* Is [s, e) "METHOD SP target SP " (the line before "HTTP/1.x")? */
+static int request_head(const uint8_t *s, const uint8_t *e)
+{
+	const uint8_t *q = s;
+	while (q < e && ((*q >= 'A' && *q <= 'Z') || *q == '-' || *q == '_'))
+		q++;
+	if (q == s || q - s > 24 || q >= e || *q != ' ')
+		return 0;
+	q++;
+	if (q >= e - 1 || e[-1] != ' ')
+		return 0;
+	for (; q < e - 1; q++)
+		if (*q <= 0x20 || *q == 0x7f)
+			return 0;
+	return 1;
+}
+
+/* Finds the first message start of direction |d| in |b| (|n| bytes).
+ * Returns its offset, or -1 with |*keep| set to the bytes at the end that
+ * may still become one (and |*keep_line_start| whether they begin a line). */
+static long hunt(int d, const uint8_t *b, size_t n, int line_start, size_t *keep,
+		 int *keep_line_start)
+{
+	size_t from = 0;
+	for (;;) {
+		const uint8_t *m = memmem(b + from, n - from, "HTTP/1.", 7);
+		if (!m)
+			break;
+		size_t i = (size_t)(m - b);
+		if (d == 1) {
+			if (i == 0 ? line_start : b[i - 1] == '\n') {
+				int r = status_line_at(b + i, n - i);
+				if (r == 1)
+					return (long)i;
+				if (r < 0) { /* decide when more bytes came */
+					*keep = n - i;
+					*keep_line_start = 1;
+					return -1;
+				}
+			}
+		} else if (n - i >= 10 && is_digit(b[i + 7]) &&
+			   ((b[i + 8] == '\r' && b[i + 9] == '\n') || b[i + 8] == '\n')) {
+			const uint8_t *nl = i ? memrchr(b, '\n', i) : NULL;
+			size_t s = nl ? (size_t)(nl - b) + 1 : 0;
+			if ((nl || line_start) && i - s <= RP_LIMIT_H1_START_LINE &&
+			    request_head(b + s, b + i))
+				return (long)s;
+		} else if (n - i < 10) {
+			break; /* the line end is not here yet: keep the line */
+		}
+		from = i + 1;
+	}
+	/* Keep the last line start onwards: a boundary begins a line. */
+	const uint8_t *nl = n ? memrchr(b, '\n', n) : NULL;
+	size_t s = nl ? (size_t)(nl - b) + 1 : 0;
+	int ls = nl ? 1 : line_start;
+	if (n - s > RP_LIMIT_H1_START_LINE || (!nl && !line_start)) {
+		*keep = 0;
+		*keep_line_start = 0;
+	} else {
+		*keep = n - s;
+		*keep_line_start = ls;
+	}
+	return -1;
+}
+
+/* Half |d| lost its place (gap or parse error): forget the partial
+ * message and hunt for the next. */
+static void lose_place(struct rp_capture *c, struct flow *f, int d, int line_start)
+{
+	struct half *h = &f->conv.h[d];
+	rp_h1_reset(&h->p);
+	h->hunting = 1;
+	h->line_start = (uint8_t)line_start;
+	h->interim = 0;
+	if (d == 0 && f->conv.req_paused)
+		f->conv.req_paused = 0;
+	if (d == 1)
+		set_method(&f->conv);
+}
+
+/* The parser of half |d| failed.  Returns 1 when the flow stops being
+ * parsed as HTTP/1. */
+static int parse_error(struct rp_capture *c, struct flow *f, int d, int64_t ts)
+{
+	struct half *h = &f->conv.h[d];
+	if (d == 0 && h->p.err.h2_preface) {
+		f->app = APP_H2;
+		c->st.flows_h2++;
+		return 1;
+	}
+	if (!h->messages && !f->midstream && f->app == APP_NONE) {
+		f->app = APP_OTHER; /* not HTTP from its very first byte */
+		c->st.flows_other++;
+		return 1;
+	}
+	c->st.parse_errors++;
+	cut_message(c, f, d, RP_XF_ANOMALY, ts);
+	try_emit(c, f);
+	lose_place(c, f, d, 0);
+	return 0;
+}
+
+/* Hunts and parses |blk| (|old| of its first bytes came in earlier, at
+ * h->carry_ts).  Returns the bytes consumed. */
+static size_t process(struct rp_capture *c, struct flow *f, int d, const uint8_t *blk, size_t len,
+		      size_t old, int64_t ts)
+{
+	struct half *h = &f->conv.h[d];
+	size_t off = 0;
+	struct rp_h1_event ev;
+	for (;;) {
+		if (h->hunting) {
+			size_t keep = 0;
+			int kls = 0;
+			long b = hunt(d, blk + off, len - off, h->line_start, &keep, &kls);
+			if (b < 0) {
+				h->line_start = (uint8_t)kls;
+				return len - keep;
+			}
+			off += (size_t)b;
+			h->hunting = 0;
+			rp_h1_reset(&h->p);
+			if (h->messages || f->midstream)
+				c->st.resyncs++;
+		}
+		if (d == 1)
+			set_method(&f->conv);
+		ssize_t r = rp_h1_parse(&h->p, blk + off, len - off, &ev);
+		if (r == RP_E_AGAIN)
+			return off;
+		if (r < 0) {
+			if (parse_error(c, f, d, ts))
+				return len;
+			off++; /* resume the hunt past the failed start */
+			if (off > len)
+				return len;
+			continue;
+		}
+		int64_t ets = off < old ? h->carry_ts : ts;
+		off += (size_t)r;
+		if (d == 0)
+			on_request(c, f, &ev, ets, ts);
+		else
+			on_response(c, f, &ev, ets, ts);
+		if (f->app == APP_H2 || f->app == APP_TUNNEL || f->app == APP_OTHER)
+			return len;
+		if (ev.type == RP_H1_EV_PAUSED)
+			return off;
+	}
+}
+
+/* Feeds |data| of direction |d| (captured at |ts|) through the carry
+ * buffer when there is one, straight from the segment when there is not. */
+static void feed(struct rp_capture *c, struct flow *f, int d, struct rp_slice data, int64_t ts)
+{
+	struct half *h = &f->conv.h[d];
+	for (;;) {
+		if (f->app >= APP_H2 || h->ended)
+			return;
+		size_t have = rp_buf_len(&h->carry);
+		if (!have) {
+			if (!data.n)
+				return;
+			size_t used = process(c, f, d, data.p, data.n, 0, ts);
+			if (used < data.n && f->app < APP_H2) {
+				struct rp_slice rest = rp_slice(data.p + used, data.n - used);
+				if (rest.n > h->carry.max - rp_buf_len(&h->carry))
+					rest.n = 0;
+				if (rest.n && !room_for(c, f, rest.n)) {
+					rest.n = 0;
+				}
+				if (rest.n) {
+					rp_buf_append(&h->carry, rest.p, rest.n);
+					charge(c, h, rest.n);
+					h->carry_ts = ts;
+				} else if (used < data.n) {
+					/* Nothing to hold it in: the bytes are lost. */
+					f->had_gap = 1;
+					cut_message(c, f, d, RP_XF_GAP, ts);
+					try_emit(c, f);
+					lose_place(c, f, d, 0);
+				}
+			}
+			return;
+		}
+		size_t take = data.n, space = h->carry.max - have;
+		if (take > space)
+			take = space;
+		if (take && !room_for(c, f, take))
+			take = 0;
+		if (take) {
+			rp_buf_append(&h->carry, data.p, take);
+			charge(c, h, take);
+			data.p += take;
+			data.n -= take;
+		}
+		struct rp_slice blk = rp_buf_slice(&h->carry);
+		size_t used = process(c, f, d, blk.p, blk.n, have, ts);
+		if (f->app >= APP_H2)
+			used = blk.n;
+		if (used > blk.n)
+			used = blk.n;
+		rp_buf_consume(&h->carry, used);
+		uncharge(c, h, used);
+		if (used > have)
+			h->carry_ts = ts;
+		if (!rp_buf_len(&h->carry) && h->carry.cap > KEEP_BUF_CAP)
+			rp_buf_dispose(&h->carry);
+		if (!data.n)
+			return;
+		if (!used && !take) {
+			/* The carry is full and the parser wants more than it
+			 * can hold (a pause that lasts): give the bytes up. */
+			f->had_gap = 1;
+			uncharge(c, h, rp_buf_len(&h->carry));
+			rp_buf_clear(&h->carry);
+			cut_message(c, f, d, RP_XF_GAP, ts);
+			try_emit(c, f);
+			lose_place(c, f, d, 0);
+		}
+	}
+}
+
+/* Half |d|'s stream ended (FIN, RST, or the flow is over). */
+static void half_end(struct rp_capture *c, struct flow *f, int d, int64_t ts)
+{
+	struct half *h = &f->conv.h[d];
+	if (h->ended)
+		return;
+	if (f->app < APP_H2 && !h->hunting) {
+		struct rp_h1_event ev;
+		int r = rp_h1_finish(&h->p, &ev);
+		if (r == 1) {
+			if (d == 0)
+				on_request(c, f, &ev, ts, ts);
+			else
+				on_response(c, f, &ev, ts, ts);
+		} else if (r < 0 && h->cur) {
+			cut_message(c, f, d, RP_XF_GAP, ts); /* cut short by the close */
+			f->had_gap = 1;
+		}
+	}
+	h->ended = 1;
+	uncharge(c, h, rp_buf_len(&h->carry));
+	rp_buf_clear(&h->carry);
+	try_emit(c, f);
+}
+
+void rp_conv_event(struct rp_capture *c, struct flow *f, int d, const struct rp_tcp_event *ev)
+{
+	struct half *h = &f->conv.h[d];
+	if (f->app >= APP_H2) {
+		if (ev->type == RP_TCP_EV_DATA) {
+			if (f->app == APP_H2)
+				c->st.h2_bytes_skipped += ev->data.n;
+			else
+				c->st.other_bytes_skipped += ev->data.n;
+		}
+		return;
+	}
+	switch (ev->type) {
+	case RP_TCP_EV_DATA:
+		feed(c, f, d, ev->data, ev->ts);
+		break;
+	case RP_TCP_EV_GAP:
+		if (h->ended)
+			break;
+		uncharge(c, h, rp_buf_len(&h->carry));
+		rp_buf_clear(&h->carry);
+		cut_message(c, f, d, RP_XF_GAP, ev->ts);
+		if (d == 1)
+			f->conv.resp_gap = 1;
+		try_emit(c, f);
+		lose_place(c, f, d, 1);
+		break;
+	case RP_TCP_EV_OVERLAP:
+		if (h->cur)
+			h->cur->x->flags |= RP_XF_ANOMALY;
+		break;
+	case RP_TCP_EV_FIN:
+	case RP_TCP_EV_RST:
+		half_end(c, f, d, ev->ts);
+		break;
+	}
+}
+
+void rp_conv_end(struct rp_capture *c, struct flow *f)
+{
+	struct conv *cv = &f->conv;
+	int64_t ts = f->last_ts;
+	for (int d = 0; d < 2; d++)
+		half_end(c, f, d, ts);
+	for (struct pending *p = cv->head; p; p = p->next)
+		close_pending(cv, p);
+	try_emit(c, f);
+}
+
+void rp_conv_dispose(struct rp_capture *c, struct flow *f)
+{
+	struct conv *cv = &f->conv;
+	for (int d = 0; d < 2; d++) {
+		struct half *h = &cv->h[d];
+		c->mem.used -= h->charged;
+		h->charged = 0;
+		rp_buf_dispose(&h->carry);
+		rp_buf_dispose(&h->body);
+	}
+	while (cv->head) { /* only when freed without rp_conv_end */
+		struct pending *p = cv->head;
+		cv->head = p->next;
+		c->mem.used -= p->held;
+		rp_exchange_free(p->x);
+	}
+	cv->tail = NULL;
+	cv->n = 0;
+}
