@@ -13,6 +13,7 @@
 #include "reprise/cli.h"
 
 static const struct rp_cli_cmd commands[] = {
+	{"capture", "record HTTP/1 traffic passively from an interface or a pcap file", rp_cmd_capture},
 	{"ls", "list recorded exchanges", rp_cmd_ls},
 	{"show", "show one exchange with headers and body", rp_cmd_show},
 	{"export", "export a corpus as HAR 1.2 or JSON lines", rp_cmd_export},
