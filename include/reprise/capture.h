@@ -263,6 +263,8 @@ struct rp_capture_opts {
 	const uint16_t *server_ports; /* ports that mark the server side of a
 	                                 flow picked up without its SYN */
 	size_t nserver_ports;
+	int filter_ports;         /* ignore segments with no server port at
+	                             either end (when a BPF filter cannot do it) */
 	uint64_t first_conn_id;   /* connection ids count up from here */
 };
 
@@ -274,6 +276,7 @@ struct rp_capture_stats {
 	uint64_t bytes;                /* their captured bytes */
 	uint64_t verdicts[RP_PKT_VERDICTS];
 	uint64_t tcp_no_flow;          /* TCP segments for no flow (no data, no SYN) */
+	uint64_t tcp_other_ports;      /* TCP segments ignored: not a server port */
 	uint64_t flows;                /* flows opened */
 	uint64_t flows_closed;         /* ended by FIN/RST */
 	uint64_t flows_idle;           /* closed by the idle timeout */

@@ -284,16 +284,17 @@ static void on_request(struct rp_capture *c, struct flow *f, const struct rp_h1_
 		set_method(cv);
 		break;
 	case RP_H1_EV_HEADER:
-		if (p)
-			rp_headers_add(&p->x->req.m.headers, p->x->pool, ev->u.field.name,
-				       ev->u.field.value);
+		if (p) {
+			struct rp_headers *hs = &p->x->req.m.headers;
+			rp_headers_add(hs, p->x->pool, ev->u.field.name, ev->u.field.value);
+			/* Known at once, so a request cut later still has it. */
+			if (!p->x->req.authority.n &&
+			    rp_slice_eq_nocase(ev->u.field.name, RP_SLICE_LIT("Host")))
+				p->x->req.authority = hs->v[hs->n - 1].value;
+		}
 		break;
 	case RP_H1_EV_HEADERS_DONE:
 		if (p) {
-			const struct rp_header *host =
-				rp_headers_get(&p->x->req.m.headers, RP_SLICE_LIT("Host"));
-			if (host)
-				p->x->req.authority = host->value;
 			if (ev->u.msg->flags & RP_H1_F_CONNECT)
 				p->x->flags |= RP_XF_CONNECT;
 		}
@@ -419,85 +420,194 @@ static void on_response(struct rp_capture *c, struct flow *f, const struct rp_h1
 /* ---- resynchronisation ---- */
 
 static int is_digit(uint8_t b) { return b >= '0' && b <= '9'; }
+static int is_upper(uint8_t b) { return (b >= 'A' && b <= 'Z') || b == '-' || b == '_'; }
 
-/* A status line "HTTP/1.x NNN" at |b| (|n| bytes)?  1 yes, 0 no, -1 too
- * short to tell. */
-static int status_line_at(const uint8_t *b, size_t n)
+static int is_tchar(uint8_t b)
 {
-	static const char pre[] = "HTTP/1.";
-	size_t k = n < 7 ? n : 7;
-	if (memcmp(b, pre, k) != 0)
-		return 0;
-	if (n < 13)
-		return -1;
-	return is_digit(b[7]) && b[8] == ' ' && is_digit(b[9]) && is_digit(b[10]) &&
-	       is_digit(b[11]) && (b[12] == ' ' || b[12] == '\r' || b[12] == '\n');
+	return (b >= 'a' && b <= 'z') || (b >= 'A' && b <= 'Z') || is_digit(b) ||
+	       (b && strchr("!#$%&'*+-.^_`|~", b));
 }
 
-/* Is [s, e) "METHOD SP target SP " (the line before "HTTP/1.x")? */
-static int request_head(const uint8_t *s, const uint8_t *e)
+/* Methods a request line may start with where it does not begin a line
+ * (right after the end of a body): longest first. */
+static const char *const known_methods[] = {
+	"PROPPATCH", "PROPFIND", "OPTIONS", "CONNECT", "UNLOCK", "DELETE", "SEARCH", "REPORT",
+	"PATCH", "TRACE", "MKCOL", "PURGE", "POST", "HEAD", "COPY", "MOVE", "LOCK", "GET", "PUT",
+};
+
+/* After a start line ending just before |p|, does a header field or the
+ * empty line follow?  1 yes, 0 no, -1 not enough bytes to tell. */
+static int header_follows(const uint8_t *b, size_t n, size_t p)
 {
-	const uint8_t *q = s;
-	while (q < e && ((*q >= 'A' && *q <= 'Z') || *q == '-' || *q == '_'))
+	if (p >= n)
+		return -1;
+	if (b[p] == '\n')
+		return 1;
+	if (b[p] == '\r')
+		return p + 1 < n ? b[p + 1] == '\n' : -1;
+	size_t q = p;
+	while (q < n && q - p < 128 && is_tchar(b[q]))
 		q++;
-	if (q == s || q - s > 24 || q >= e || *q != ' ')
+	if (q == n)
+		return -1;
+	return q > p && b[q] == ':';
+}
+
+/* A status line "HTTP/1.x NNN reason" followed by a header at |i|?  1 yes,
+ * 0 no, -1 not enough bytes to tell. */
+static int status_line_at(const uint8_t *b, size_t n, size_t i)
+{
+	if (n - i < 13)
+		return -1;
+	if (!is_digit(b[i + 7]) || b[i + 8] != ' ' || b[i + 9] < '1' || b[i + 9] > '5' ||
+	    !is_digit(b[i + 10]) || !is_digit(b[i + 11]) ||
+	    (b[i + 12] != ' ' && b[i + 12] != '\r' && b[i + 12] != '\n'))
 		return 0;
-	q++;
-	if (q >= e - 1 || e[-1] != ' ')
-		return 0;
-	for (; q < e - 1; q++)
-		if (*q <= 0x20 || *q == 0x7f)
+	size_t q = i + 12;
+	while (q < n && q - i < 512 && b[q] != '\n') {
+		if (b[q] < 0x20 && b[q] != '\t' && b[q] != '\r')
 			return 0;
-	return 1;
+		q++;
+	}
+	if (q == n)
+		return -1;
+	if (b[q] != '\n')
+		return 0;
+	return header_follows(b, n, q + 1);
+}
+
+/* A request line ending with the "HTTP/1.x" at |i|?  Returns its start, or
+ * -1 (no), or -2 (not enough bytes to tell). */
+static long request_line_at(const uint8_t *b, size_t n, size_t i, int line_start)
+{
+	if (n - i < 9)
+		return -2;
+	if (!i || b[i - 1] != ' ' || !is_digit(b[i + 7]))
+		return -1;
+	size_t eol;
+	if (b[i + 8] == '\n')
+		eol = i + 8;
+	else if (b[i + 8] == '\r')
+		eol = i + 9;
+	else
+		return -1;
+	if (eol >= n)
+		return -2;
+	if (b[eol] != '\n')
+		return -1;
+	/* Walk back over the target, then the method. */
+	size_t t = i - 1;
+	while (t > 0 && b[t - 1] > 0x20 && b[t - 1] != 0x7f && i - t < RP_LIMIT_H1_START_LINE)
+		t--;
+	if (t == i - 1 || t < 2 || b[t - 1] != ' ')
+		return -1;
+	size_t me = t - 1, m = me;
+	while (m > 0 && is_upper(b[m - 1]) && me - m < 24)
+		m--;
+	if (m == me)
+		return -1;
+	if (!((m == 0 && line_start) || (m > 0 && b[m - 1] == '\n'))) {
+		/* Not at a line start: the token may be glued to what came
+		 * before; only a known method, as a suffix, will do. */
+		size_t k;
+		for (k = 0; k < RP_ARRAY_LEN(known_methods); k++) {
+			size_t l = strlen(known_methods[k]);
+			if (l <= me - m && memcmp(b + me - l, known_methods[k], l) == 0)
+				break;
+		}
+		if (k == RP_ARRAY_LEN(known_methods))
+			return -1;
+		m = me - strlen(known_methods[k]);
+	}
+	int h = header_follows(b, n, eol + 1);
+	if (h < 0)
+		return -2;
+	return h ? (long)m : -1;
 }
 
 /* Finds the first message start of direction |d| in |b| (|n| bytes).
  * Returns its offset, or -1 with |*keep| set to the bytes at the end that
- * may still become one (and |*keep_line_start| whether they begin a line). */
+ * may still become one (and |*keep_line_start| whether they begin a line).
+ * A status line is taken wherever it is (a body does not end with a line
+ * break); a request line must begin a line or start with a known method. */
 static long hunt(int d, const uint8_t *b, size_t n, int line_start, size_t *keep,
 		 int *keep_line_start)
 {
 	size_t from = 0;
+	*keep_line_start = 0;
 	for (;;) {
 		const uint8_t *m = memmem(b + from, n - from, "HTTP/1.", 7);
 		if (!m)
 			break;
 		size_t i = (size_t)(m - b);
 		if (d == 1) {
-			if (i == 0 ? line_start : b[i - 1] == '\n') {
-				int r = status_line_at(b + i, n - i);
-				if (r == 1)
-					return (long)i;
-				if (r < 0) { /* decide when more bytes came */
-					*keep = n - i;
-					*keep_line_start = 1;
-					return -1;
-				}
+			int r = status_line_at(b, n, i);
+			if (r == 1)
+				return (long)i;
+			if (r < 0) { /* decide when more bytes came */
+				*keep = n - i;
+				return -1;
 			}
-		} else if (n - i >= 10 && is_digit(b[i + 7]) &&
-			   ((b[i + 8] == '\r' && b[i + 9] == '\n') || b[i + 8] == '\n')) {
-			const uint8_t *nl = i ? memrchr(b, '\n', i) : NULL;
-			size_t s = nl ? (size_t)(nl - b) + 1 : 0;
-			if ((nl || line_start) && i - s <= RP_LIMIT_H1_START_LINE &&
-			    request_head(b + s, b + i))
-				return (long)s;
-		} else if (n - i < 10) {
-			break; /* the line end is not here yet: keep the line */
+		} else {
+			long r = request_line_at(b, n, i, line_start);
+			if (r >= 0)
+				return r;
+			if (r == -2)
+				break; /* keep the line, decide later */
 		}
 		from = i + 1;
 	}
-	/* Keep the last line start onwards: a boundary begins a line. */
+	if (d == 1) {
+		*keep = n < 12 ? n : 12; /* may hold the start of "HTTP/1.x NNN" */
+		return -1;
+	}
+	/* A request line may have begun anywhere in the last line. */
 	const uint8_t *nl = n ? memrchr(b, '\n', n) : NULL;
 	size_t s = nl ? (size_t)(nl - b) + 1 : 0;
 	int ls = nl ? 1 : line_start;
-	if (n - s > RP_LIMIT_H1_START_LINE || (!nl && !line_start)) {
-		*keep = 0;
-		*keep_line_start = 0;
-	} else {
-		*keep = n - s;
-		*keep_line_start = ls;
+	if (n - s > RP_LIMIT_H1_START_LINE) {
+		s = n - RP_LIMIT_H1_START_LINE;
+		ls = 0;
 	}
+	*keep = n - s;
+	*keep_line_start = ls;
 	return -1;
+}
+
+/* The request stream broke off (gap, snap length, close) inside a start
+ * line: keep the method and target it had, flagged.  A response may still
+ * come for it. */
+static void salvage_request_line(struct rp_capture *c, struct flow *f, int64_t ts)
+{
+	struct half *h = &f->conv.h[0];
+	if (h->cur || h->hunting || f->conv.req_paused || !rp_buf_len(&h->carry))
+		return;
+	struct rp_slice b = rp_buf_slice(&h->carry);
+	size_t i = 0;
+	while (i < b.n && (b.p[i] == '\r' || b.p[i] == '\n'))
+		i++;
+	size_t m = i;
+	while (i < b.n && is_tchar(b.p[i]) && i - m < 24)
+		i++;
+	if (i == m || i >= b.n || b.p[i] != ' ')
+		return;
+	size_t t = ++i;
+	while (i < b.n && b.p[i] > 0x20 && b.p[i] != 0x7f)
+		i++;
+	if (i == t)
+		return;
+	if (first_unanswered(&f->conv))
+		f->conv.pipelined = 1;
+	struct pending *p = pending_new(c, f, 1, 1);
+	struct rp_slice method = rp_slice(b.p + m, t - 1 - m);
+	p->method = rp_h1_method_parse(method);
+	p->x->req.method = rp_pool_dup(p->x->pool, method);
+	p->x->req.target = rp_pool_dup(p->x->pool, rp_slice(b.p + t, i - t));
+	p->x->t.req_start = h->carry_ts;
+	p->x->t.req_end = ts;
+	p->x->flags |= RP_XF_GAP;
+	p->req_done = 1;
+	set_method(&f->conv);
 }
 
 /* Half |d| lost its place (gap or parse error): forget the partial
@@ -664,6 +774,8 @@ static void half_end(struct rp_capture *c, struct flow *f, int d, int64_t ts)
 	struct half *h = &f->conv.h[d];
 	if (h->ended)
 		return;
+	if (d == 0 && f->app < APP_H2)
+		salvage_request_line(c, f, ts);
 	if (f->app < APP_H2 && !h->hunting) {
 		struct rp_h1_event ev;
 		int r = rp_h1_finish(&h->p, &ev);
@@ -702,6 +814,8 @@ void rp_conv_event(struct rp_capture *c, struct flow *f, int d, const struct rp_
 	case RP_TCP_EV_GAP:
 		if (h->ended)
 			break;
+		if (d == 0)
+			salvage_request_line(c, f, ev->ts);
 		uncharge(c, h, rp_buf_len(&h->carry));
 		rp_buf_clear(&h->carry);
 		cut_message(c, f, d, RP_XF_GAP, ev->ts);

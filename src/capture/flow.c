@@ -336,6 +336,11 @@ static void maybe_swap(struct flow *f, int *side, struct rp_slice payload)
 
 static void tcp_segment(struct rp_capture *c, const struct rp_tcp_pkt *pk)
 {
+	if (c->opt.filter_ports && c->nports && !is_server_port(c, pk->src.port) &&
+	    !is_server_port(c, pk->dst.port)) {
+		c->st.tcp_other_ports++;
+		return;
+	}
 	uint64_t h = pair_hash(&pk->src, &pk->dst);
 	int side = 0;
 	struct flow *f = lookup(c, h, &pk->src, &pk->dst, &side);

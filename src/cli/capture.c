@@ -39,8 +39,10 @@ static void usage(FILE *f)
 		"source:\n"
 		"  -r, --read FILE         read a pcap or pcapng file ('-': standard input)\n"
 		"  -i, --interface IFACE   capture live on IFACE (needs CAP_NET_RAW)\n"
-		"  BPF expression          which packets to look at (default: 'tcp port P' for\n"
-		"                          each --port, or 'tcp' with --port any)\n"
+		"  BPF expression          which packets to look at; by default live capture\n"
+		"                          filters on the --port list (VLAN and MPLS tagged\n"
+		"                          frames included) and files are filtered by port\n"
+		"                          after decoding\n"
 		"  --port LIST             server ports, comma-separated (default 80); 'any' looks\n"
 		"                          at every TCP port and recognises HTTP by its bytes\n"
 		"  --snaplen N             live: bytes kept per packet (default %u)\n"
@@ -225,6 +227,7 @@ static int write_stats_json(const char *path, const struct rp_capture_stats *st,
 		json_u64(f, k, st->verdicts[v], &first);
 	}
 	json_u64(f, "tcp_no_flow", st->tcp_no_flow, &first);
+	json_u64(f, "tcp_other_ports", st->tcp_other_ports, &first);
 	json_u64(f, "flows", st->flows, &first);
 	json_u64(f, "flows_closed", st->flows_closed, &first);
 	json_u64(f, "flows_idle", st->flows_idle, &first);
@@ -360,7 +363,7 @@ int rp_cmd_capture(int argc, char **argv)
 	const char *file = NULL, *iface = NULL, *db = NULL, *stats_json = NULL;
 	uint16_t ports[MAX_PORTS] = {80};
 	size_t nports = 1;
-	int any_port = 0, promisc = 0, null_sink = 0, print = 0, quiet = 0, show_progress = -1;
+	int any_port = 0, filter_ports = 0, promisc = 0, null_sink = 0, print = 0, quiet = 0, show_progress = -1;
 	uint64_t snaplen = RP_LIMIT_CAPTURE_SNAPLEN, bufsize = 64ULL << 20, duration = 0,
 		 count = 0, max_size = 0, flowmem = RP_LIMIT_CAPTURE_FLOW_MEMORY,
 		 maxflows = RP_LIMIT_CAPTURE_FLOWS, timeout = 120, maxbody = RP_LIMIT_BODY_RECORD;
@@ -460,7 +463,7 @@ int rp_cmd_capture(int argc, char **argv)
 		return rp_cli_usage_error(cmd, "--db and --null-sink exclude each other");
 
 	/* The filter: the words left, or the ports. */
-	char filter[4096];
+	char filter[8192];
 	size_t fl = 0;
 	filter[0] = '\0';
 	if (optind < argc) {
@@ -471,14 +474,26 @@ int rp_cmd_capture(int argc, char **argv)
 				return rp_cli_usage_error(cmd, "the BPF expression is too long");
 			fl += (size_t)m;
 		}
-	} else if (any_port) {
-		snprintf(filter, sizeof(filter), "tcp");
+	} else if (iface) {
+		/* Live: let the kernel drop what is not ours.  "vlan" shifts the
+		 * offsets of what follows it, hence the nesting. */
+		char p[1024];
+		size_t pl = (size_t)snprintf(p, sizeof(p), "tcp");
+		if (!any_port) {
+			pl += (size_t)snprintf(p + pl, sizeof(p) - pl, " and (");
+			for (size_t i = 0; i < nports; i++)
+				pl += (size_t)snprintf(p + pl, sizeof(p) - pl, "%sport %u",
+						       i ? " or " : "", ports[i]);
+			snprintf(p + pl, sizeof(p) - pl, ")");
+		}
+		snprintf(filter, sizeof(filter),
+			 "(%s) or (vlan and ((%s) or (vlan and (%s)))) or (mpls and (%s))", p, p, p,
+			 p);
+		filter_ports = !any_port;
 	} else {
-		fl = (size_t)snprintf(filter, sizeof(filter), "tcp and (");
-		for (size_t i = 0; i < nports; i++)
-			fl += (size_t)snprintf(filter + fl, sizeof(filter) - fl, "%sport %u",
-					       i ? " or " : "", ports[i]);
-		snprintf(filter + fl, sizeof(filter) - fl, ")");
+		/* A file: no BPF (it would miss tagged frames); the engine
+		 * picks the ports itself, whatever the encapsulation. */
+		filter_ports = !any_port;
 	}
 
 	int rc = RP_EXIT_OK;
@@ -528,6 +543,7 @@ int rp_cmd_capture(int argc, char **argv)
 				     .max_body = (uint32_t)maxbody,
 				     .server_ports = any_port ? NULL : ports,
 				     .nserver_ports = any_port ? 0 : nports,
+				     .filter_ports = filter_ports,
 				     .first_conn_id = first_conn};
 	struct rp_capture_sink sink = {.exchange = on_exchange, .ctx = &r};
 	cap = rp_capture_new(&co, &sink);
