@@ -101,6 +101,8 @@ struct flow {
 	uint8_t app;                     /* enum app */
 	uint8_t had_gap;
 	uint8_t midstream;
+	uint8_t closed;                  /* ended by FIN/RST: kept a while so that
+	                                    late retransmissions are recognised */
 	struct conv conv;
 };
 

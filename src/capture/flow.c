@@ -200,6 +200,10 @@ enum end_reason { END_CLOSED, END_IDLE, END_EVICTED, END_FINISH };
 
 static void flow_end(struct rp_capture *c, struct flow *f, enum end_reason why)
 {
+	if (f->closed) { /* a tombstone: its data was handed out already */
+		flow_free(c, f);
+		return;
+	}
 	for (int d = 0; d < 2; d++) {
 		rp_tcp_stream_flush(&f->dir[d]);
 		drain(c, f, d);
@@ -213,7 +217,16 @@ static void flow_end(struct rp_capture *c, struct flow *f, enum end_reason why)
 	}
 	if (f->had_gap)
 		c->st.flows_with_gaps++;
-	flow_free(c, f);
+	if (why != END_CLOSED) {
+		flow_free(c, f);
+		return;
+	}
+	/* Keep the endpoints, drop the rest: a retransmission arriving after
+	 * the close must not open a new flow picked up mid-stream. */
+	rp_conv_dispose(c, f);
+	rp_tcp_stream_dispose(&f->dir[0]);
+	rp_tcp_stream_dispose(&f->dir[1]);
+	f->closed = 1;
 }
 
 void rp_capture_free(struct rp_capture *c)
@@ -345,6 +358,14 @@ static void tcp_segment(struct rp_capture *c, const struct rp_tcp_pkt *pk)
 	int side = 0;
 	struct flow *f = lookup(c, h, &pk->src, &pk->dst, &side);
 	uint8_t fl = pk->flags;
+	if (f && f->closed) {
+		if ((fl & (RP_TCP_SYN | RP_TCP_ACK)) != RP_TCP_SYN) {
+			c->st.tcp_after_end++;
+			return;
+		}
+		flow_free(c, f); /* the ports are used again */
+		f = NULL;
+	}
 	/* A new SYN on a known flow is a new connection reusing the ports. */
 	if (f && (fl & (RP_TCP_SYN | RP_TCP_ACK)) == RP_TCP_SYN &&
 	    (!f->isn_known[side] || f->isn[side] != pk->seq) &&
