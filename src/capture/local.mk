@@ -3,3 +3,8 @@
 libreprise_core_la_SOURCES += src/capture/decode.c src/capture/ipfrag.c src/capture/tcp.c \
 	src/capture/flow.c src/capture/conv.c src/capture/capture-int.h include/reprise/capture.h
 libreprise_la_SOURCES += src/capture/pcap.c
+
+# Against tshark: the captures of tests/data/capture and their ground truth.
+TESTS += tests/integration/capture_tshark.sh
+EXTRA_DIST += tests/integration/capture_tshark.sh tests/integration/capture_tshark.py \
+	tests/data/capture
