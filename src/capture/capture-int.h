@@ -72,6 +72,9 @@ struct half {
 	uint8_t ended;            /* FIN/RST seen, parser finished */
 	uint8_t interim;          /* response: current message is 1xx */
 	uint8_t body_cut;         /* body reached the record cap */
+	uint8_t in_body;          /* between HEADERS_DONE and MESSAGE_DONE */
+	uint8_t filling;          /* feeding filler for a gap: not body bytes */
+	uint32_t pending_flags;   /* for the next exchange of this direction */
 	uint8_t messages;         /* any message start seen (saturating) */
 };
 
@@ -96,6 +99,8 @@ struct flow {
 	uint64_t conn_id;
 	uint32_t isn[2];
 	uint8_t isn_known[2];
+	uint32_t ack_seen[2];            /* last ack sent by each side */
+	uint8_t ack_valid[2];
 	uint8_t oriented;                /* client side known from the handshake */
 	uint8_t fed;                     /* payload has reached the codec */
 	uint8_t app;                     /* enum app */

@@ -195,7 +195,7 @@ static struct pending *pick_request(struct conv *cv, int64_t ts)
 static void body_add(struct rp_capture *c, struct flow *f, int d, struct rp_slice data)
 {
 	struct half *h = &f->conv.h[d];
-	if (!h->cur || h->interim || h->body_cut || !data.n)
+	if (!h->cur || h->interim || h->body_cut || h->filling || !data.n)
 		return;
 	size_t room = h->body.max - rp_buf_len(&h->body);
 	size_t take = data.n < room ? data.n : room;
@@ -273,9 +273,16 @@ static void on_request(struct rp_capture *c, struct flow *f, const struct rp_h1_
 	case RP_H1_EV_REQUEST_LINE:
 		if (h->messages < 255)
 			h->messages++;
-		if (first_unanswered(cv))
+		/* An earlier request still unanswered means pipelining, unless
+		 * response bytes were lost, or the client has acknowledged server
+		 * bytes the capture lacks: the answer may be among them. */
+		if (first_unanswered(cv) && !cv->resp_gap &&
+		    !(f->ack_valid[0] && f->dir[1].started &&
+		      (int32_t)(f->ack_seen[0] - f->dir[1].next) > 0))
 			cv->pipelined = 1;
 		p = pending_new(c, f, ev->u.req.major, ev->u.req.minor);
+		p->x->flags |= h->pending_flags;
+		h->pending_flags = 0;
 		p->method = ev->u.req.m;
 		p->x->req.method = rp_pool_dup(p->x->pool, ev->u.req.method);
 		p->x->req.target = rp_pool_dup(p->x->pool, ev->u.req.target);
@@ -349,6 +356,8 @@ static void on_response(struct rp_capture *c, struct flow *f, const struct rp_h1
 				p->req_done = 1;
 			}
 			p->resp_started = 1;
+			p->x->flags |= h->pending_flags;
+			h->pending_flags = 0;
 			h->cur = p;
 		}
 		p->x->resp.status = ev->u.status.status;
@@ -619,6 +628,7 @@ static void lose_place(struct rp_capture *c, struct flow *f, int d, int line_sta
 	h->hunting = 1;
 	h->line_start = (uint8_t)line_start;
 	h->interim = 0;
+	h->in_body = 0;
 	if (d == 0 && f->conv.req_paused)
 		f->conv.req_paused = 0;
 	if (d == 1)
@@ -685,6 +695,10 @@ static size_t process(struct rp_capture *c, struct flow *f, int d, const uint8_t
 		}
 		int64_t ets = off < old ? h->carry_ts : ts;
 		off += (size_t)r;
+		if (ev.type == RP_H1_EV_HEADERS_DONE)
+			h->in_body = ev.u.msg->body != RP_H1_BODY_NONE;
+		else if (ev.type == RP_H1_EV_MESSAGE_DONE)
+			h->in_body = 0;
 		if (d == 0)
 			on_request(c, f, &ev, ets, ts);
 		else
@@ -701,6 +715,18 @@ static size_t process(struct rp_capture *c, struct flow *f, int d, const uint8_t
 static void feed(struct rp_capture *c, struct flow *f, int d, struct rp_slice data, int64_t ts)
 {
 	struct half *h = &f->conv.h[d];
+	if (f->app == APP_NONE && !f->midstream && !h->messages && !h->hunting && data.n &&
+	    !rp_buf_len(&h->carry)) {
+		/* The very first byte of a connection already tells a binary
+		 * protocol (TLS, SSH, ...) from HTTP/1. */
+		uint8_t b = data.p[0];
+		if (!(b == '\r' || b == '\n' || (d == 0 ? is_tchar(b) : b == 'H'))) {
+			f->app = APP_OTHER;
+			c->st.flows_other++;
+			c->st.other_bytes_skipped += data.n;
+			return;
+		}
+	}
 	for (;;) {
 		if (f->app >= APP_H2 || h->ended)
 			return;
@@ -795,6 +821,41 @@ static void half_end(struct rp_capture *c, struct flow *f, int d, int64_t ts)
 	try_emit(c, f);
 }
 
+/* A gap that falls inside a body whose end is known (Content-Length, or
+ * the close) loses body bytes but not the place: the parser is fed as many
+ * filler bytes as were lost, which are not recorded, and stays in step.
+ * Returns 1 when the gap was absorbed that way. */
+static int gap_in_body(struct rp_capture *c, struct flow *f, int d, uint64_t len, int64_t ts)
+{
+	static const uint8_t zeros[16384];
+	struct half *h = &f->conv.h[d];
+	const struct rp_h1_msg *m = &h->p.msg;
+	if (h->hunting || !h->cur || !h->in_body || h->interim || rp_buf_len(&h->carry))
+		return 0;
+	if (m->body == RP_H1_BODY_LENGTH) {
+		if (m->body_len > m->content_length || len > m->content_length - m->body_len)
+			return 0;
+	} else if (m->body != RP_H1_BODY_EOF) {
+		return 0; /* chunked: the chunk boundaries are lost with the bytes */
+	}
+	h->cur->x->flags |= RP_XF_GAP;
+	h->filling = 1;
+	while (len && f->app < APP_H2 && !h->hunting) {
+		size_t n = len < sizeof(zeros) ? (size_t)len : sizeof(zeros);
+		size_t used = process(c, f, d, zeros, n, 0, ts);
+		if (used != n) /* cannot happen inside a body; be safe */
+			break;
+		len -= n;
+	}
+	h->filling = 0;
+	if (len) {
+		cut_message(c, f, d, RP_XF_GAP, ts);
+		try_emit(c, f);
+		lose_place(c, f, d, 1);
+	}
+	return 1;
+}
+
 void rp_conv_event(struct rp_capture *c, struct flow *f, int d, const struct rp_tcp_event *ev)
 {
 	struct half *h = &f->conv.h[d];
@@ -814,6 +875,8 @@ void rp_conv_event(struct rp_capture *c, struct flow *f, int d, const struct rp_
 	case RP_TCP_EV_GAP:
 		if (h->ended)
 			break;
+		if (gap_in_body(c, f, d, ev->len, ev->ts))
+			break;
 		if (d == 0)
 			salvage_request_line(c, f, ev->ts);
 		uncharge(c, h, rp_buf_len(&h->carry));
@@ -825,8 +888,12 @@ void rp_conv_event(struct rp_capture *c, struct flow *f, int d, const struct rp_
 		lose_place(c, f, d, 1);
 		break;
 	case RP_TCP_EV_OVERLAP:
+		/* Two versions of the same bytes: whoever reads the stream may
+		 * see another message than the one recorded. */
 		if (h->cur)
 			h->cur->x->flags |= RP_XF_ANOMALY;
+		else
+			h->pending_flags |= RP_XF_ANOMALY;
 		break;
 	case RP_TCP_EV_FIN:
 	case RP_TCP_EV_RST:

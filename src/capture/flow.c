@@ -341,6 +341,12 @@ static void maybe_swap(struct flow *f, int *side, struct rp_slice payload)
 	struct rp_endpoint e = f->ep[0];
 	f->ep[0] = f->ep[1];
 	f->ep[1] = e;
+	uint32_t a = f->ack_seen[0];
+	f->ack_seen[0] = f->ack_seen[1];
+	f->ack_seen[1] = a;
+	uint8_t v = f->ack_valid[0];
+	f->ack_valid[0] = f->ack_valid[1];
+	f->ack_valid[1] = v;
 	struct rp_tcp_stream s = f->dir[0];
 	f->dir[0] = f->dir[1];
 	f->dir[1] = s;
@@ -395,6 +401,10 @@ static void tcp_segment(struct rp_capture *c, const struct rp_tcp_pkt *pk)
 					   pk->ts);
 	}
 	maybe_swap(f, &side, pk->payload);
+	if (fl & RP_TCP_ACK) {
+		f->ack_seen[side] = pk->ack;
+		f->ack_valid[side] = 1;
+	}
 	struct rp_tcp_stream *s = &f->dir[side];
 	int r = rp_tcp_stream_push(s, pk->seq, fl, pk->payload, pk->payload_len, pk->ts);
 	if (r == RP_E_LIMIT) {

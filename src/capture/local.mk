@@ -8,3 +8,7 @@ libreprise_la_SOURCES += src/capture/pcap.c
 TESTS += tests/integration/capture_tshark.sh
 EXTRA_DIST += tests/integration/capture_tshark.sh tests/integration/capture_tshark.py \
 	tests/data/capture
+
+# Crafted segment orderings, written by a small pcap writer.
+TESTS += tests/integration/capture_craft.sh
+EXTRA_DIST += tests/integration/capture_craft.sh tests/integration/capture_craft.py
