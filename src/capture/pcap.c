@@ -16,8 +16,13 @@
 
 #include "reprise/capture.h"
 
+/* Read buffer for capture files: libpcap reads each packet through stdio,
+ * and a large buffer turns that into few large reads. */
+#define FILE_BUFFER (1u << 20)
+
 struct rp_pcap {
 	pcap_t *p;
+	char *fbuf;
 	int live;
 	int nano;
 	int link;
@@ -81,8 +86,18 @@ static int open_file(struct rp_pcap *pc, const struct rp_pcap_opts *o, char *err
 		if (S_ISREG(st.st_mode))
 			pc->file_size = (int64_t)st.st_size;
 	}
-	pc->p = pcap_open_offline_with_tstamp_precision(o->file, PCAP_TSTAMP_PRECISION_NANO, ebuf);
+	FILE *fp = strcmp(o->file, "-") == 0 ? stdin : fopen(o->file, "rb");
+	if (!fp) {
+		snprintf(err, errlen, "%s: %s", o->file, strerror(errno));
+		return errno == ENOENT ? RP_E_NOTFOUND : RP_E_IO;
+	}
+	pc->fbuf = rp_xmalloc(FILE_BUFFER);
+	setvbuf(fp, pc->fbuf, _IOFBF, FILE_BUFFER);
+	/* libpcap owns |fp| from here and closes it. */
+	pc->p = pcap_fopen_offline_with_tstamp_precision(fp, PCAP_TSTAMP_PRECISION_NANO, ebuf);
 	if (!pc->p) {
+		if (fp != stdin)
+			fclose(fp);
 		snprintf(err, errlen, "%s: not a pcap or pcapng file (%s)", o->file, ebuf);
 		return RP_E_FORMAT;
 	}
@@ -151,6 +166,7 @@ void rp_pcap_close(struct rp_pcap *pc)
 		return;
 	if (pc->p)
 		pcap_close(pc->p);
+	free(pc->fbuf); /* after the stream using it is closed */
 	free(pc);
 }
 
