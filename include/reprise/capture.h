@@ -326,12 +326,60 @@ void rp_capture_finish(struct rp_capture *c);
 
 void rp_capture_get_stats(const struct rp_capture *c, struct rp_capture_stats *out);
 
+/* ---- capture files in memory: pcap and pcapng --------------------------- */
+
+#define RP_PCAPFILE_MAX_IFS 64
+
+struct rp_pcapfile_if {
+	int link;          /* LINKTYPE_ number */
+	uint64_t units;    /* timestamp units per second (10^n), when shift is 0 */
+	uint8_t shift;     /* timestamp units are 2^-shift seconds, when nonzero */
+	int64_t offset_s;  /* if_tsoffset */
+};
+
+/* A pcap or pcapng file parsed from a window of its bytes, packet by packet,
+ * without copying.  Caller-owned.  The window is [p, p + n); |off| is where
+ * the next record starts in it; |need| is the length of a record that did
+ * not fit; |eof| (set by the caller) says no bytes follow the window. */
+struct rp_pcapfile {
+	const uint8_t *p;
+	size_t n, off, need;
+	uint8_t ng, swap, eof;
+	int link;          /* pcap: the file's link type */
+	uint32_t units;    /* pcap: 10^6 or 10^9 */
+	struct rp_pcapfile_if ifs[RP_PCAPFILE_MAX_IFS]; /* pcapng: this section's */
+	unsigned nifs;
+	uint64_t skipped_blocks;
+};
+
+struct rp_pcapfile_pkt {
+	int64_t ts;            /* ns since the epoch (0 for pcapng simple packets) */
+	int link;              /* LINKTYPE_ number */
+	const uint8_t *data;   /* |caplen| bytes inside the file's memory */
+	uint32_t caplen, len;  /* captured and original length */
+};
+
+/* Recognises a file from its first |n| bytes at |p| (at least 24, or the
+ * whole file when shorter), which become the window.  Returns 0, or
+ * RP_E_FORMAT when it is neither pcap nor pcapng (|why| says so). */
+int rp_pcapfile_open(struct rp_pcapfile *f, const uint8_t *p, size_t n, const char **why);
+
+/* The next packet of the window: 0 with |pkt| filled in (its data point into
+ * the window), RP_E_AGAIN when the next record is not whole in the window
+ * (move the unread bytes [off, n) to a new window that holds at least
+ * |need| bytes, set p, n and off = 0, and call again), RP_E_CLOSED at the
+ * end of the file (|eof| set and nothing left), RP_E_FORMAT when the file is
+ * damaged at |off| (|why| says how; reading stops there). */
+int rp_pcapfile_next(struct rp_pcapfile *f, struct rp_pcapfile_pkt *pkt, const char **why);
+
 /* ---- libpcap adapter ------------------------------------------------------ */
 
 struct rp_pcap;
 
 struct rp_pcap_opts {
-	const char *file;       /* read this pcap/pcapng file ("-": stdin) ... */
+	const char *file;       /* read this pcap/pcapng file ("-": stdin) ...
+	                           (mapped and read in place when it can be,
+	                           through libpcap otherwise) */
 	const char *iface;      /* ... or capture live on this interface */
 	const char *filter;     /* BPF expression, NULL or "" for none */
 	int snaplen;            /* live: bytes kept per packet (0: default) */
@@ -340,10 +388,11 @@ struct rp_pcap_opts {
 	int timeout_ms;         /* live: longest wait in rp_pcap_dispatch */
 };
 
-/* Called for every packet: capture time |ts| in ns, |caplen| bytes at |p|
+/* Called for every packet: capture time |ts| in ns, link type |link|
+ * (LINKTYPE_ number: pcapng files may mix them), |caplen| bytes at |p|
  * (valid during the call), |len| the length on the wire. */
-typedef void (*rp_pcap_packet_fn)(void *ctx, int64_t ts, const uint8_t *p, uint32_t caplen,
-				  uint32_t len);
+typedef void (*rp_pcap_packet_fn)(void *ctx, int64_t ts, int link, const uint8_t *p,
+				  uint32_t caplen, uint32_t len);
 
 /* Opens the file or interface of |o| with nanosecond timestamps and applies
  * the filter.  Returns 0, RP_E_NOTFOUND (no such file or interface),
@@ -353,7 +402,8 @@ int rp_pcap_open(const struct rp_pcap_opts *o, struct rp_pcap **out, char *err, 
 /* NULL is a no-op. */
 void rp_pcap_close(struct rp_pcap *pc);
 
-/* The link type of the source as an enum rp_link value (LINKTYPE_ number). */
+/* The link type of the source as an enum rp_link value (LINKTYPE_ number);
+ * for a pcapng file, that of its first interface. */
 int rp_pcap_link(const struct rp_pcap *pc);
 
 /* Hands up to |max| packets (-1: one buffer's worth) to |fn|.  Returns the

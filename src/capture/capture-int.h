@@ -64,7 +64,11 @@ struct half {
 	struct rp_h1_parser p;
 	struct rp_buf carry;      /* bytes the parser has not consumed yet */
 	int64_t carry_ts;         /* capture time of carry's first byte */
-	struct rp_buf body;       /* body of the message being parsed */
+	struct rp_buf body;       /* body of the message being parsed, when its
+	                             length is not known in advance */
+	uint8_t *direct;          /* or: the body's final place in the exchange's
+	                             pool, sized by Content-Length */
+	size_t dlen, dcap;
 	struct pending *cur;      /* the exchange this direction is filling */
 	size_t charged;           /* carry + body bytes charged to the ceiling */
 	uint8_t hunting;          /* looking for a message boundary */

@@ -113,9 +113,16 @@ static void try_emit(struct rp_capture *c, struct flow *f)
 	}
 }
 
+static void body_done(struct rp_capture *c, struct half *h, struct rp_message *m,
+		      const struct rp_h1_msg *msg);
+
 /* Closes |p| as it stands: what never came is flagged. */
-static void close_pending(struct conv *cv, struct pending *p)
+static void close_pending(struct rp_capture *c, struct conv *cv, struct pending *p)
 {
+	if (cv->h[0].cur == p)
+		body_done(c, &cv->h[0], &p->x->req.m, NULL);
+	if (cv->h[1].cur == p)
+		body_done(c, &cv->h[1], &p->x->resp.m, NULL);
 	if (!p->req_done) {
 		p->x->flags |= RP_XF_GAP;
 		p->req_done = 1;
@@ -135,7 +142,7 @@ static struct pending *pending_new(struct rp_capture *c, struct flow *f, uint8_t
 	struct conv *cv = &f->conv;
 	if (cv->n >= RP_LIMIT_CAPTURE_INFLIGHT) {
 		c->st.pipeline_overflow++;
-		close_pending(cv, cv->head);
+		close_pending(c, cv, cv->head);
 		try_emit(c, f);
 	}
 	struct rp_exchange *x = rp_exchange_new();
@@ -197,6 +204,12 @@ static void body_add(struct rp_capture *c, struct flow *f, int d, struct rp_slic
 	struct half *h = &f->conv.h[d];
 	if (!h->cur || h->interim || h->body_cut || h->filling || !data.n)
 		return;
+	if (h->direct) { /* charged when it was sized */
+		size_t take = data.n < h->dcap - h->dlen ? data.n : h->dcap - h->dlen;
+		memcpy(h->direct + h->dlen, data.p, take);
+		h->dlen += take;
+		return;
+	}
 	size_t room = h->body.max - rp_buf_len(&h->body);
 	size_t take = data.n < room ? data.n : room;
 	if (take && !room_for(c, f, take))
@@ -211,11 +224,39 @@ static void body_add(struct rp_capture *c, struct flow *f, int d, struct rp_slic
 	charge(c, h, take);
 }
 
+/* A body whose length the headers declare goes straight to its place in
+ * the exchange's pool: one copy instead of two. */
+static void size_body(struct rp_capture *c, struct flow *f, int d, const struct rp_h1_msg *m)
+{
+	struct half *h = &f->conv.h[d];
+	if (!h->cur || h->interim || h->direct || m->body != RP_H1_BODY_LENGTH ||
+	    !m->content_length)
+		return;
+	if (m->content_length > h->body.max) {
+		return; /* the buffer keeps the first max bytes and flags the cut */
+	}
+	size_t n = (size_t)m->content_length;
+	if (!room_for(c, f, n))
+		return; /* the buffer path truncates as memory allows */
+	h->direct = rp_pool_alloc(h->cur->x->pool, n);
+	h->dlen = 0;
+	h->dcap = n;
+	charge(c, h, n);
+}
+
 /* Moves the body collected by half |d| into message |m| of its exchange. */
 static void body_done(struct rp_capture *c, struct half *h, struct rp_message *m,
 		      const struct rp_h1_msg *msg)
 {
 	struct pending *p = h->cur;
+	if (h->direct) {
+		m->body = rp_slice(h->direct, h->dlen);
+		uncharge(c, h, h->dcap);
+		c->mem.used += h->dcap;
+		p->held += h->dcap;
+		h->direct = NULL;
+		h->dlen = h->dcap = 0;
+	}
 	size_t n = rp_buf_len(&h->body);
 	if (n) {
 		m->body = rp_pool_dup(p->x->pool, rp_buf_slice(&h->body));
@@ -695,8 +736,10 @@ static size_t process(struct rp_capture *c, struct flow *f, int d, const uint8_t
 		}
 		int64_t ets = off < old ? h->carry_ts : ts;
 		off += (size_t)r;
-		if (ev.type == RP_H1_EV_HEADERS_DONE)
+		if (ev.type == RP_H1_EV_HEADERS_DONE) {
 			h->in_body = ev.u.msg->body != RP_H1_BODY_NONE;
+			size_body(c, f, d, ev.u.msg);
+		}
 		else if (ev.type == RP_H1_EV_MESSAGE_DONE)
 			h->in_body = 0;
 		if (d == 0)
@@ -909,7 +952,7 @@ void rp_conv_end(struct rp_capture *c, struct flow *f)
 	for (int d = 0; d < 2; d++)
 		half_end(c, f, d, ts);
 	for (struct pending *p = cv->head; p; p = p->next)
-		close_pending(cv, p);
+		close_pending(c, cv, p);
 	try_emit(c, f);
 }
 
@@ -920,6 +963,8 @@ void rp_conv_dispose(struct rp_capture *c, struct flow *f)
 		struct half *h = &cv->h[d];
 		c->mem.used -= h->charged;
 		h->charged = 0;
+		h->direct = NULL; /* it lived in an exchange's pool */
+		h->dlen = h->dcap = 0;
 		rp_buf_dispose(&h->carry);
 		rp_buf_dispose(&h->body);
 	}

@@ -1,7 +1,8 @@
 # capture: the passive source — link layers, IP, fragments, TCP reassembly,
 # flow table and HTTP/1 pairing (pure), and the libpcap adapter.
 libreprise_core_la_SOURCES += src/capture/decode.c src/capture/ipfrag.c src/capture/tcp.c \
-	src/capture/flow.c src/capture/conv.c src/capture/capture-int.h include/reprise/capture.h
+	src/capture/flow.c src/capture/conv.c src/capture/pcapfile.c \
+	src/capture/capture-int.h include/reprise/capture.h
 libreprise_la_SOURCES += src/capture/pcap.c
 
 # Against tshark: the captures of tests/data/capture and their ground truth.

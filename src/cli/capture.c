@@ -158,7 +158,8 @@ struct run {
 	int stopped; /* by --count or --duration */
 };
 
-static void on_packet(void *ctx, int64_t ts, const uint8_t *p, uint32_t caplen, uint32_t len)
+static void on_packet(void *ctx, int64_t ts, int link, const uint8_t *p, uint32_t caplen,
+		      uint32_t len)
 {
 	struct run *u = ctx;
 	if (u->stopped)
@@ -172,7 +173,7 @@ static void on_packet(void *ctx, int64_t ts, const uint8_t *p, uint32_t caplen, 
 			return;
 		}
 	}
-	rp_capture_packet(u->cap, u->link, ts, p, caplen);
+	rp_capture_packet(u->cap, link, ts, p, caplen);
 	if (u->max_count && ++u->count >= u->max_count) {
 		u->stopped = 1;
 		rp_pcap_break(u->src);
