@@ -13,3 +13,8 @@ EXTRA_DIST += tests/integration/capture_tshark.sh tests/integration/capture_tsha
 # Crafted segment orderings, written by a small pcap writer.
 TESTS += tests/integration/capture_craft.sh
 EXTRA_DIST += tests/integration/capture_craft.sh tests/integration/capture_craft.py
+
+# Benchmark (make bench): reprise capture -r vs tshark on a capture made in
+# a network namespace with real segment sizes, cached in bench-cache/.
+BENCH_SH += bench/capture_bench.sh
+EXTRA_DIST += bench/capture_bench.sh

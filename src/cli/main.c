@@ -13,12 +13,13 @@
 #include "reprise/cli.h"
 
 static const struct rp_cli_cmd commands[] = {
-	{"capture", "record HTTP/1 traffic passively from an interface or a pcap file", rp_cmd_capture},
 	{"ls", "list recorded exchanges", rp_cmd_ls},
 	{"show", "show one exchange with headers and body", rp_cmd_show},
 	{"export", "export a corpus as HAR 1.2 or JSON lines", rp_cmd_export},
 	{"import", "import a HAR file into a corpus", rp_cmd_import},
 	{"stats", "summarise a corpus", rp_cmd_stats},
+	{"proxy", "record HTTP/1.1 traffic as a reverse proxy", rp_cmd_proxy},
+	{"capture", "record HTTP/1 traffic passively, live or from a pcap file", rp_cmd_capture},
 };
 
 static void usage(FILE *f)
