@@ -20,7 +20,9 @@
 
 #include "reprise/capture.h"
 #include "reprise/cli.h"
+#include "reprise/coding.h"
 #include "reprise/limits.h"
+#include "reprise/recorder.h"
 #include "reprise/store.h"
 
 static const char cmd[] = "capture";
@@ -56,8 +58,8 @@ static void usage(FILE *f)
 		"  --max-size SIZE         store ceiling (default 8G); recording stops there\n"
 		"  --masks FILE            mask rules (not built yet: refused)\n"
 		"  --null-sink             parse everything, store nothing: a benchmarking aid\n"
-		"                          that measures the capture path alone (bodies are\n"
-		"                          not content-decoded)\n"
+		"                          that measures the capture path alone (no content\n"
+		"                          decoding, no store)\n"
 		"  --print                 print one line per exchange on standard output:\n"
 		"                          conn seq method target host status body-length flags\n\n"
 		"limits:\n"
@@ -84,34 +86,49 @@ static void usage(FILE *f)
 
 struct rec {
 	struct rp_store *store;
+	struct rp_recorder *rec;
 	int null_sink;
 	int print;
-	int wait;                  /* reading a file: block rather than drop */
-	uint64_t recorded, dropped, failed, coding_errors;
+	int wait;               /* reading a file: wait for the recorder, never drop */
+	uint64_t kept;          /* null sink: exchanges parsed */
+	uint64_t waits;         /* times the file waited for the recorder */
 };
 
-/* The recorder hand-off: content decoding, masks, store.  One call per
- * exchange; it takes ownership of |x|. */
-static void record_exchange(struct rec *r, struct rp_exchange *x)
+/* Queue depths above which a file read waits (half the recorder's and the
+ * store's queues, so that neither ever refuses). */
+#define PACE_ITEMS (RP_LIMIT_RECORDER_QUEUE / 2)
+#define PACE_BYTES (RP_LIMIT_RECORDER_QUEUE_BYTES / 2)
+#define PACE_STORE (RP_LIMIT_STORE_QUEUE / 2)
+
+/* A file has no traffic to protect: rather than let the recorder drop
+ * (fail-open is for live traffic), reading waits while its queues are deep. */
+static void pace(struct rec *r)
 {
-	if (rp_message_decode_body(&x->req.m, x->pool, RP_LIMIT_BODY_DECODED) == RP_E_FORMAT ||
-	    rp_message_decode_body(&x->resp.m, x->pool, RP_LIMIT_BODY_DECODED) == RP_E_FORMAT) {
-		x->flags |= RP_XF_CODING_ERROR;
-		r->coding_errors++;
+	for (;;) {
+		struct rp_recorder_stats rs;
+		struct rp_store_stats ss;
+		rp_recorder_get_stats(r->rec, &rs);
+		rp_store_get_stats(r->store, &ss);
+		if (rs.queue_depth < PACE_ITEMS && rs.queue_bytes < PACE_BYTES &&
+		    ss.queue_depth < PACE_STORE)
+			return;
+		r->waits++;
+		struct timespec ts = {0, 200000};
+		nanosleep(&ts, NULL);
 	}
-	if (x->conn_seq == 0) {
-		struct rp_conn cn = {.id = x->conn_id, .proto = x->proto, .client = x->client,
-				     .server = x->server, .start_ns = x->t.req_start ? x->t.req_start
-										 : x->t.resp_start};
-		rp_store_put_conn(r->store, &cn, r->wait ? RP_STORE_WAIT : 0);
-	}
-	int rc = rp_store_put(r->store, x, r->wait ? RP_STORE_WAIT : 0, NULL);
-	if (rc == 0)
-		r->recorded++;
-	else if (rc == RP_E_FULL)
-		r->dropped++;
-	else
-		r->failed++;
+}
+
+/* The length |m|'s body will have once the recorder decoded it. */
+static size_t decoded_len(const struct rp_message *m)
+{
+	const struct rp_header *ce = rp_headers_get(&m->headers, RP_SLICE_LIT("Content-Encoding"));
+	if (!ce || !m->body.n || !rp_coding_known(ce->value))
+		return m->body.n;
+	struct rp_buf out;
+	rp_buf_init(&out, RP_LIMIT_BODY_DECODED);
+	size_t n = rp_coding_decode(ce->value, m->body, &out) == 0 ? rp_buf_len(&out) : m->body.n;
+	rp_buf_dispose(&out);
+	return n;
 }
 
 static void print_exchange(const struct rp_exchange *x)
@@ -120,20 +137,31 @@ static void print_exchange(const struct rp_exchange *x)
 	printf("%" PRIu64 "\t%" PRIu32 "\t%.*s\t%.*s\t%.*s\t%u\t%zu\t%s\n", x->conn_id, x->conn_seq,
 	       (int)x->req.method.n, (const char *)x->req.method.p, (int)x->req.target.n,
 	       (const char *)x->req.target.p, (int)x->req.authority.n,
-	       (const char *)x->req.authority.p, x->resp.status, x->resp.m.body.n,
+	       (const char *)x->req.authority.p, x->resp.status, decoded_len(&x->resp.m),
 	       rp_xflags_format(x->flags, fl, sizeof(fl)));
 }
 
+/* The sink of the capture engine: the recorder hand-off (content decoding,
+ * masks, store), one call per exchange. */
 static void on_exchange(void *ctx, struct rp_exchange *x)
 {
 	struct rec *r = ctx;
-	if (r->null_sink)
-		r->recorded++;
-	else
-		record_exchange(r, x);
 	if (r->print)
 		print_exchange(x);
-	rp_exchange_free(x);
+	if (r->null_sink) {
+		r->kept++;
+		rp_exchange_free(x);
+		return;
+	}
+	if (r->wait)
+		pace(r);
+	if (x->conn_seq == 0) {
+		struct rp_conn cn = {.id = x->conn_id, .proto = x->proto, .client = x->client,
+				     .server = x->server,
+				     .start_ns = x->t.req_start ? x->t.req_start : x->t.resp_start};
+		rp_recorder_submit_conn(r->rec, &cn);
+	}
+	rp_recorder_submit(r->rec, x); /* owns |x| now, whatever it says */
 }
 
 /* ---- the reading loop ---- */
@@ -205,8 +233,13 @@ static void json_u64(FILE *f, const char *k, uint64_t v, int *first)
 	*first = 0;
 }
 
+/* What became of the exchanges handed to the sink. */
+struct outcome {
+	uint64_t recorded, dropped, failed, coding_errors, waits;
+};
+
 static int write_stats_json(const char *path, const struct rp_capture_stats *st,
-			    const struct rp_pcap_stats *ps, const struct rec *r, double secs,
+			    const struct rp_pcap_stats *ps, const struct outcome *r, double secs,
 			    int live)
 {
 	FILE *f = fopen(path, "w");
@@ -244,6 +277,7 @@ static int write_stats_json(const char *path, const struct rp_capture_stats *st,
 	json_u64(f, "exchanges_recorded", r->recorded, &first);
 	json_u64(f, "exchanges_dropped", r->dropped, &first);
 	json_u64(f, "exchanges_failed", r->failed, &first);
+	json_u64(f, "file_waits_for_recorder", r->waits, &first);
 	json_u64(f, "exchanges_gap", st->exchanges_gap, &first);
 	json_u64(f, "exchanges_no_response", st->exchanges_no_response, &first);
 	json_u64(f, "exchanges_no_request", st->exchanges_no_request, &first);
@@ -277,7 +311,7 @@ static int write_stats_json(const char *path, const struct rp_capture_stats *st,
 }
 
 static void summary(const struct rp_capture_stats *st, const struct rp_pcap_stats *ps,
-		    const struct rec *r, double secs, int live, int null_sink)
+		    const struct outcome *r, double secs, int live, int null_sink)
 {
 	uint64_t bad = st->verdicts[RP_PKT_TRUNCATED] + st->verdicts[RP_PKT_MALFORMED] +
 		       st->verdicts[RP_PKT_FRAG_DROPPED] + st->verdicts[RP_PKT_BAD_LINK];
@@ -288,9 +322,9 @@ static void summary(const struct rp_capture_stats *st, const struct rp_pcap_stat
 			ps->dropped, ps->if_dropped);
 	fprintf(stderr, ", unusable %" PRIu64 "\n", bad);
 	fprintf(stderr,
-		"  exchanges %" PRIu64 " %s %" PRIu64 ", dropped %" PRIu64 " (store full or "
-		"failing %" PRIu64 ")\n",
-		st->exchanges, null_sink ? "parsed (null sink), kept" : "recorded", r->recorded,
+		"  exchanges %" PRIu64 ", %s %" PRIu64 ", dropped %" PRIu64 " (queues or store "
+		"full), failed %" PRIu64 "\n",
+		st->exchanges, null_sink ? "null sink (nothing stored)" : "recorded", r->recorded,
 		r->dropped, r->failed);
 	fprintf(stderr,
 		"  incomplete: gap %" PRIu64 ", no response %" PRIu64 ", no request %" PRIu64
@@ -503,6 +537,7 @@ int rp_cmd_capture(int argc, char **argv)
 	struct rp_capture *cap = NULL;
 	struct rp_pcap *src = NULL;
 	struct rec r = {.null_sink = null_sink, .print = print, .wait = file != NULL};
+	struct outcome oc = {0};
 	struct run u = {0};
 	uint64_t first_conn = 1;
 
@@ -537,6 +572,12 @@ int rp_cmd_capture(int argc, char **argv)
 		    rp_cli_parse_u64(v, &nc) == 0 && nc > 0)
 			first_conn = nc;
 		r.store = store;
+		/* MASK HOOK (issue 5): --masks is refused above until it exists. */
+		struct rp_recorder_opts ro = {.store = store};
+		if (rp_recorder_new(&ro, &r.rec) != 0) {
+			rc = rp_cli_fail(cmd, RP_EXIT_STORE, "%s: cannot start the recorder", db);
+			goto out;
+		}
 	}
 
 	struct rp_capture_opts co = {.max_flow_memory = flowmem, .max_flows = (unsigned)maxflows,
@@ -599,30 +640,42 @@ int rp_cmd_capture(int argc, char **argv)
 	struct rp_pcap_stats ps;
 	rp_capture_get_stats(cap, &st);
 	rp_pcap_get_stats(src, &ps);
+	oc.recorded = r.kept;
+	oc.waits = r.waits;
+	if (r.rec) {
+		if (rp_recorder_close(r.rec) != 0)
+			rc = rp_cli_fail(cmd, RP_EXIT_STORE, "%s: could not commit everything", db);
+		struct rp_recorder_stats rs;
+		rp_recorder_get_stats(r.rec, &rs);
+		oc.recorded = rs.recorded;
+		oc.coding_errors = rs.coding_errors;
+		oc.dropped = rs.dropped[RP_RECORDER_DROP_QUEUE_FULL] +
+			     rs.dropped[RP_RECORDER_DROP_STORE_FULL] +
+			     rs.dropped[RP_RECORDER_DROP_CLOSED];
+		oc.failed = rs.dropped[RP_RECORDER_DROP_TOO_BIG] + rs.dropped[RP_RECORDER_DROP_MASK] +
+			    rs.dropped[RP_RECORDER_DROP_ERROR];
+		if (oc.failed && rc == RP_EXIT_OK)
+			rc = rp_cli_fail(cmd, RP_EXIT_STORE, "%s: %" PRIu64 " records failed to write",
+					 db, oc.failed);
+	}
 	if (store) {
 		char v[32];
 		snprintf(v, sizeof(v), "%" PRIu64, first_conn + st.flows);
 		rp_store_meta_set(store, META_NEXT_CONN, v);
-		if (rp_store_flush(store) != 0) {
+		if (rp_store_flush(store) != 0 && rc == RP_EXIT_OK)
 			rc = rp_cli_fail(cmd, RP_EXIT_STORE, "%s: could not commit everything", db);
-		}
-		struct rp_store_stats ss;
-		rp_store_get_stats(store, &ss);
-		r.dropped += ss.dropped_ceiling + ss.dropped_full;
-		if (ss.dropped_error && rc == RP_EXIT_OK)
-			rc = rp_cli_fail(cmd, RP_EXIT_STORE, "%s: %" PRIu64 " records failed to write",
-					 db, ss.dropped_error);
 	}
 	if (print)
 		fflush(stdout);
 	if (!quiet)
-		summary(&st, &ps, &r, secs, u.live, null_sink);
-	if (stats_json && write_stats_json(stats_json, &st, &ps, &r, secs, u.live) != 0 &&
+		summary(&st, &ps, &oc, secs, u.live, null_sink);
+	if (stats_json && write_stats_json(stats_json, &st, &ps, &oc, secs, u.live) != 0 &&
 	    rc == RP_EXIT_OK)
 		rc = rp_cli_usage_error(cmd, "--stats-json %s: %s", stats_json, strerror(errno));
 out:
 	signal_source = NULL;
 	rp_capture_free(cap);
+	rp_recorder_free(r.rec);
 	rp_pcap_close(src);
 	rp_store_close(store);
 	return rc;
