@@ -18,3 +18,12 @@ EXTRA_DIST += tests/integration/capture_craft.sh tests/integration/capture_craft
 # a network namespace with real segment sizes, cached in bench-cache/.
 BENCH_SH += bench/capture_bench.sh
 EXTRA_DIST += bench/capture_bench.sh
+
+# Unit tests: decoder and fragments, pcap/pcapng files, TCP reassembly, the
+# engine (flows and HTTP/1 pairing).
+CAPTURE_FRAMES = tests/unit/capture/frames.c tests/unit/capture/frames.h
+check_PROGRAMS += tests/unit/capture/decode_test
+TESTS += tests/unit/capture/decode_test
+tests_unit_capture_decode_test_SOURCES = tests/unit/capture/decode_test.c $(CAPTURE_FRAMES)
+tests_unit_capture_decode_test_CFLAGS = $(TEST_CFLAGS)
+tests_unit_capture_decode_test_LDADD = $(TEST_LIBS)
