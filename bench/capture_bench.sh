@@ -146,7 +146,7 @@ LUA
 		sleep 0.2
 	done
 	kill -INT $WRK 2>/dev/null; wait $WRK 2>/dev/null
-	sleep 0.5
+	sleep 1.5 # tcpdump gets packets a block at a time, within its 1 s timeout
 	kill -INT $TD; wait $TD 2>/dev/null
 	cat "$TMP/tcpdump.err" | grep -E "captured|dropped" | sed 's/^/  tcpdump: /'
 	grep -E "requests in" "$TMP/wrk.out" | sed 's/^/  wrk: /'

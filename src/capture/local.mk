@@ -10,6 +10,11 @@ TESTS += tests/integration/capture_tshark.sh
 EXTRA_DIST += tests/integration/capture_tshark.sh tests/integration/capture_tshark.py \
 	tests/data/capture
 
+# Real traffic: tcpdump then -r, live -i lo with SIGINT/SIGTERM, and real
+# segment sizes in a network namespace.
+TESTS += tests/integration/capture_live.sh
+EXTRA_DIST += tests/integration/capture_live.sh
+
 # Crafted segment orderings, written by a small pcap writer.
 TESTS += tests/integration/capture_craft.sh
 EXTRA_DIST += tests/integration/capture_craft.sh tests/integration/capture_craft.py

@@ -16,6 +16,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pcap/pcap.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -42,6 +43,7 @@ struct rp_pcap {
 	int64_t consumed;      /* file bytes before the window */
 	struct rp_pcapfile file;
 	int mapped;            /* (the file is read by pcapfile.c) */
+	int timeout_ms;        /* live: longest wait for packets */
 	volatile sig_atomic_t brk;
 	char *filter;
 	struct {
@@ -278,6 +280,14 @@ static int open_live(struct rp_pcap *pc, const struct rp_pcap_opts *o, char *err
 		}
 	}
 	pc->nano = pcap_get_tstamp_precision(pc->p) == PCAP_TSTAMP_PRECISION_NANO;
+	/* Blocking reads on Linux may not time out while no packet comes:
+	 * read without blocking and wait in poll(2), with our own timeout. */
+	pc->fd = pcap_get_selectable_fd(pc->p);
+	pc->timeout_ms = o->timeout_ms > 0 ? o->timeout_ms : 200;
+	if (pc->fd < 0 || pcap_setnonblock(pc->p, 1, ebuf) != 0) {
+		snprintf(err, errlen, "%s: cannot read without blocking: %s", o->iface, ebuf);
+		return RP_E_IO;
+	}
 	return 0;
 }
 
@@ -315,7 +325,7 @@ void rp_pcap_close(struct rp_pcap *pc)
 	if (pc->p)
 		pcap_close(pc->p);
 	free(pc->fbuf); /* after the stream using it is closed */
-	if (pc->fd >= 0)
+	if (pc->fd >= 0 && !pc->live)
 		close(pc->fd);
 	free(pc->buf);
 	for (unsigned i = 0; i < pc->nprogs; i++)
@@ -387,8 +397,28 @@ int rp_pcap_dispatch(struct rp_pcap *pc, int max, rp_pcap_packet_fn fn, void *ct
 	pc->fn = fn;
 	pc->ctx = ctx;
 	int n = pcap_dispatch(pc->p, max, on_packet, (u_char *)pc);
-	if (n == PCAP_ERROR_BREAK)
+	if (n == 0 && pc->live) {
+		if (pc->brk) {
+			pc->brk = 0;
+			return RP_E_CLOSED;
+		}
+		struct pollfd pfd = {.fd = pc->fd, .events = POLLIN};
+		int r = poll(&pfd, 1, pc->timeout_ms);
+		if (pc->brk) {
+			pc->brk = 0;
+			return RP_E_CLOSED;
+		}
+		if (r < 0 && errno != EINTR) {
+			snprintf(err, errlen, "poll: %s", strerror(errno));
+			return RP_E_IO;
+		}
+		if (r > 0)
+			n = pcap_dispatch(pc->p, max, on_packet, (u_char *)pc);
+	}
+	if (n == PCAP_ERROR_BREAK) {
+		pc->brk = 0;
 		return RP_E_CLOSED;
+	}
 	if (n < 0) {
 		snprintf(err, errlen, "%s", pcap_geterr(pc->p));
 		return RP_E_IO;
@@ -400,9 +430,8 @@ int rp_pcap_dispatch(struct rp_pcap *pc, int max, rp_pcap_packet_fn fn, void *ct
 
 void rp_pcap_break(struct rp_pcap *pc)
 {
-	if (pc->mapped)
-		pc->brk = 1;
-	else
+	pc->brk = 1;
+	if (!pc->mapped)
 		pcap_breakloop(pc->p);
 }
 

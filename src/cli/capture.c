@@ -606,6 +606,9 @@ int rp_cmd_capture(int argc, char **argv)
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 
+	if (u.live && !quiet)
+		fprintf(stderr, "reprise capture: listening on %s, filter \"%s\" (Ctrl-C to stop)\n",
+			iface, filter);
 	int64_t t0 = rp_mono_ns(), last_progress = t0;
 	int batch = file ? 4096 : -1;
 	while (!stop_signal && !u.stopped) {
@@ -630,6 +633,14 @@ int rp_cmd_capture(int argc, char **argv)
 			progress(&u, t0, 0);
 			last_progress = now;
 		}
+	}
+	if (u.live && stop_signal) {
+		/* The kernel hands packets over a block at a time, at the
+		 * latest one timeout after the block's first packet: collect
+		 * what is still in unfinished blocks before closing. */
+		for (int i = 0; i < 3; i++)
+			if (rp_pcap_dispatch(src, -1, on_packet, &u, err, sizeof(err)) < 0)
+				break;
 	}
 	rp_capture_finish(cap);
 	double secs = (double)(rp_mono_ns() - t0) / 1e9;
