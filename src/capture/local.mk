@@ -15,6 +15,10 @@ EXTRA_DIST += tests/integration/capture_tshark.sh tests/integration/capture_tsha
 TESTS += tests/integration/capture_live.sh
 EXTRA_DIST += tests/integration/capture_live.sh
 
+# The command line: flags, errors and exit codes.
+TESTS += tests/integration/capture_cli.sh
+EXTRA_DIST += tests/integration/capture_cli.sh
+
 # Crafted segment orderings, written by a small pcap writer.
 TESTS += tests/integration/capture_craft.sh
 EXTRA_DIST += tests/integration/capture_craft.sh tests/integration/capture_craft.py
