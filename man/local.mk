@@ -1,2 +1,3 @@
 # man
 dist_man_MANS += man/reprise-proxy.1
+dist_man_MANS += man/reprise-capture.1
