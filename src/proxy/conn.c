@@ -538,7 +538,6 @@ static void exchange_fail(struct conn *c, int status, enum rp_proxy_stat stat, c
 		rec_submit(c, RP_XF_FAILED | RP_XF_NO_RESPONSE);
 		reply_error(c, status);
 	} else {
-		count_status(w, 0);
 		rec_submit(c, RP_XF_FAILED);
 		conn_close(c);
 	}
@@ -561,7 +560,7 @@ static void client_gone(struct conn *c, int err, const char *doing)
 			       " event=client_abort while=\"%s\" err=\"%s\"",
 			       c->id, x->seq, doing, err ? strerror(err) : "connection closed");
 		drop_upstream(c);
-		if (x->resp != R_DONE)
+		if (x->resp == R_NONE)
 			count_status(w, 0);
 		rec_submit(c, RP_XF_FAILED);
 	}
@@ -774,11 +773,8 @@ static int up_flush(struct upconn *u)
 {
 	if (u->state != U_ACTIVE)
 		return 0;
-	int64_t before = u->last_io;
-	if (flush(u->fd, u->out, u->wev, &u->wr_on, &u->last_io) == 0) {
-		(void)before;
+	if (flush(u->fd, u->out, u->wev, &u->wr_on, &u->last_io) == 0)
 		return 0;
-	}
 	up_broken(u, errno, "sending request to upstream");
 	return -1;
 }
@@ -828,7 +824,9 @@ static void up_timer_cb(evutil_socket_t fd, short what, void *arg)
 		dl = u->since + (int64_t)px->o.connect_timeout_ms * MS;
 		break;
 	case U_ACTIVE:
-		if (u->c && !u->bp)
+		/* not while we hold its reading back for a slow client, nor while
+		 * the request body is awaited from the client */
+		if (u->c && !u->bp && (u->c->x.req_done || evbuffer_get_length(u->out)))
 			dl = u->last_io + (int64_t)px->o.upstream_timeout_ms * MS;
 		break;
 	case U_IDLE:
@@ -1158,7 +1156,6 @@ static void bad_request(struct conn *c, const uint8_t *base)
 		rec_submit(c, RP_XF_FAILED | RP_XF_ANOMALY);
 		reply_error(c, status);
 	} else {
-		count_status(w, 0);
 		rec_submit(c, RP_XF_FAILED | RP_XF_ANOMALY);
 		conn_close(c);
 	}
@@ -1481,7 +1478,9 @@ static void client_timer_cb(evutil_socket_t fd, short what, void *arg)
 		dl = c->head_since + (int64_t)o->header_timeout_ms * MS;
 		break;
 	case C_BODY:
-		dl = RP_MAX(c->last_rd, c->head_since) + (int64_t)o->client_timeout_ms * MS;
+		/* not while we stopped reading it for a slow upstream */
+		if (!c->bp)
+			dl = RP_MAX(c->last_rd, c->head_since) + (int64_t)o->client_timeout_ms * MS;
 		break;
 	case C_WAIT:
 	case C_CLOSING:

@@ -24,11 +24,16 @@ px_start() {
 	rp_wait_port "$PX_PORT" || { echo "proxy did not start: $(cat "$PX_LOG")" >&2; exit 1; }
 }
 
-# px_stop: SIGTERM, wait; sets PX_RC
+# px_stop: SIGTERM, wait; sets PX_RC and checks that the proxy stopped
+# cleanly (exit 0, no sanitizer report in its log)
 px_stop() {
 	kill -TERM "$PX_PID" 2>/dev/null
 	wait "$PX_PID"
 	PX_RC=$?
+	rp_expect_eq "proxy on :$PX_PORT stopped cleanly" 0 "$PX_RC"
+	if grep -qE 'Sanitizer|runtime error' "$PX_LOG"; then
+		rp_fail "sanitizer report from the proxy: $(grep -m3 -E 'Sanitizer|runtime error' "$PX_LOG")"
+	fi
 }
 
 # px_rss PID: resident set in KB

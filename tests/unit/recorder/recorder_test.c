@@ -4,8 +4,8 @@
  * with a reason), gzip bodies are stored decoded with the coding
  * remembered, a corrupt one is kept as sent and flagged, a body cut at the
  * record cap is not decoded, the mask hook sees every exchange and what it
- * refuses never reaches the store, and a tiny queue drops instead of
- * blocking.
+ * refuses never reaches the store, a tiny queue drops instead of
+ * blocking, and the waiting variant never drops.
  */
 #include "config.h"
 
@@ -256,12 +256,34 @@ static void test_tiny_queue_drops_never_blocks(void **state)
 	rp_store_close(s);
 }
 
+static void test_wait_never_drops(void **state)
+{
+	(void)state;
+	struct rp_store *s = store_open(0);
+	struct rp_recorder *r = NULL;
+	struct rp_recorder_opts o = {.store = s, .queue_len = 2};
+	assert_int_equal(rp_recorder_new(&o, &r), 0);
+	for (int i = 0; i < 3000; i++) {
+		char t[32];
+		snprintf(t, sizeof(t), "/w%d", i);
+		assert_int_equal(rp_recorder_submit_wait(r, make(t, RP_SLICE_LIT("y"), NULL, 0)), 0);
+	}
+	assert_int_equal(rp_recorder_close(r), 0);
+	struct rp_recorder_stats st;
+	rp_recorder_get_stats(r, &st);
+	assert_int_equal(st.recorded, 3000);
+	assert_int_equal(st.dropped[RP_RECORDER_DROP_QUEUE_FULL], 0);
+	rp_recorder_free(r);
+	rp_store_close(s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_decodes_and_flags, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_mask_hook, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_tiny_queue_drops_never_blocks, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_wait_never_drops, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
