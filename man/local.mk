@@ -2,3 +2,4 @@
 dist_man_MANS += man/reprise.1 man/reprise-ls.1 man/reprise-show.1 man/reprise-export.1 \
 	man/reprise-import.1 man/reprise-stats.1
 dist_man_MANS += man/reprise-proxy.1
+dist_man_MANS += man/reprise-capture.1
