@@ -18,6 +18,8 @@ static const struct rp_cli_cmd commands[] = {
 	{"export", "export a corpus as HAR 1.2 or JSON lines", rp_cmd_export},
 	{"import", "import a HAR file into a corpus", rp_cmd_import},
 	{"stats", "summarise a corpus", rp_cmd_stats},
+	{"mask", "check rule files; show what masks do to sample traffic", rp_cmd_mask},
+	{"audit", "scan a corpus for personal data the masks missed", rp_cmd_audit},
 };
 
 static void usage(FILE *f)

@@ -519,7 +519,7 @@ static void canon_rule(struct loader *L, struct rp_mask_rule *rule, struct rp_sl
 	struct rp_buf b;
 	rp_buf_init(&b, RP_LIMIT_MASK_LINE * 4);
 	rp_buf_printf(&b, "%s ", scope_names[rule->scope]);
-	if (needs_quotes(sel)) {
+	if (rule->scope != SC_JSON && needs_quotes(sel)) {
 		rp_buf_append(&b, "\"", 1);
 		for (size_t i = 0; i < sel.n; i++) {
 			if (sel.p[i] == '"')
@@ -571,6 +571,12 @@ static int compile_rule(struct loader *L, const struct rp_mask_syntax *syn)
 	}
 
 	const struct rp_mask_tok *st = &syn->selector;
+	/* a JSON path has quotes of its own ($['first name']): kept as written */
+	struct rp_mask_tok rawtok = *st;
+	if (rule->scope == SC_JSON) {
+		rawtok.quoted = 0;
+		st = &rawtok;
+	}
 	struct rp_slice sel = tok_text(L, st);
 	int rc = 0;
 	switch (rule->scope) {
