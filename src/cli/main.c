@@ -16,7 +16,7 @@ static const struct rp_cli_cmd commands[] = {
 	{"ls", "list recorded exchanges", rp_cmd_ls},
 	{"show", "show one exchange with headers and body", rp_cmd_show},
 	{"export", "export a corpus as HAR 1.2 or JSON lines", rp_cmd_export},
-	{"import", "import a HAR file into a corpus", rp_cmd_import},
+	{"import", "import a HAR file or JSON lines into a corpus", rp_cmd_import},
 	{"stats", "summarise a corpus", rp_cmd_stats},
 	{"mask", "check rule files; show what masks do to sample traffic", rp_cmd_mask},
 	{"audit", "scan a corpus for personal data the masks missed", rp_cmd_audit},
@@ -80,8 +80,10 @@ int rp_cli_fail(const char *cmd, int code, const char *fmt, ...)
 
 int rp_cli_store_error(const char *cmd, const char *path, int err, const char *why)
 {
-	return rp_cli_fail(cmd, RP_EXIT_STORE, "%s: %s", path,
-			   why ? why : rp_err_name(err));
+	/* the store's messages already start with the corpus path */
+	if (why && strncmp(why, path, strlen(path)) == 0)
+		return rp_cli_fail(cmd, RP_EXIT_STORE, "%s", why);
+	return rp_cli_fail(cmd, RP_EXIT_STORE, "%s: %s", path, why ? why : rp_err_name(err));
 }
 
 int rp_cli_parse_u64(const char *s, uint64_t *out)
