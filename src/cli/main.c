@@ -18,6 +18,7 @@ static const struct rp_cli_cmd commands[] = {
 	{"export", "export a corpus as HAR 1.2 or JSON lines", rp_cmd_export},
 	{"import", "import a HAR file or JSON lines into a corpus", rp_cmd_import},
 	{"stats", "summarise a corpus", rp_cmd_stats},
+	{"proxy", "record HTTP/1.1 traffic as a reverse proxy", rp_cmd_proxy},
 	{"mask", "check rule files; show what masks do to sample traffic", rp_cmd_mask},
 	{"audit", "scan a corpus for personal data the masks missed", rp_cmd_audit},
 };
