@@ -35,5 +35,5 @@ check_PROGRAMS += tests/integration/mask_tool
 tests_integration_mask_tool_SOURCES = tests/integration/mask_tool.c
 tests_integration_mask_tool_CFLAGS = $(TEST_CFLAGS)
 tests_integration_mask_tool_LDADD = $(TEST_LIBS)
-TESTS += tests/integration/mask_proxy.sh
-EXTRA_DIST += tests/integration/mask_proxy.sh tests/integration/mask_upstream.py
+TESTS += tests/integration/mask_cli.sh tests/integration/mask_proxy.sh
+EXTRA_DIST += tests/integration/mask_cli.sh tests/integration/mask_proxy.sh tests/integration/mask_upstream.py
