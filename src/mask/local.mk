@@ -37,3 +37,10 @@ tests_integration_mask_tool_CFLAGS = $(TEST_CFLAGS)
 tests_integration_mask_tool_LDADD = $(TEST_LIBS)
 TESTS += tests/integration/mask_cli.sh tests/integration/mask_proxy.sh
 EXTRA_DIST += tests/integration/mask_cli.sh tests/integration/mask_proxy.sh tests/integration/mask_upstream.py
+
+# benchmarks (make bench)
+EXTRA_PROGRAMS += bench/mask_bench
+BENCHES += bench/mask_bench
+bench_mask_bench_SOURCES = bench/mask_bench.c
+bench_mask_bench_CFLAGS = $(TEST_CFLAGS)
+bench_mask_bench_LDADD = $(TEST_LIBS)
