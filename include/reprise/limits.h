@@ -59,4 +59,14 @@
 #define RP_LIMIT_IPFRAG_FRAGS    64          /* fragments per datagram */
 #define RP_LIMIT_IPFRAG_TIMEOUT_S 30         /* seconds a datagram may stay incomplete */
 
+/* Masking */
+#define RP_LIMIT_MASK_FILE       (1024 * 1024) /* one rule file */
+#define RP_LIMIT_MASK_LINE       4096          /* one rule line */
+#define RP_LIMIT_MASK_RULES      10000         /* rules in a set, includes expanded */
+#define RP_LIMIT_MASK_INCLUDE    16            /* include nesting */
+#define RP_LIMIT_MASK_JSON_DEPTH 256           /* JSON nesting masked structurally */
+#define RP_LIMIT_MASK_PARTS      1024          /* multipart parts per body */
+#define RP_LIMIT_MASK_NEST       4             /* multipart/JSON-in-part nesting */
+#define RP_LIMIT_MASK_REGEX_WORK 10000000      /* PCRE2 match limit per match */
+
 #endif

@@ -6,4 +6,3 @@ libreprise_la_SOURCES += src/cli/capture.c
 TESTS += tests/integration/har_roundtrip.sh tests/integration/cli_man.sh
 EXTRA_DIST += tests/integration/har_roundtrip.sh tests/integration/cli_man.sh \
 	tests/integration/har_check.py tests/integration/har_validate.js
-libreprise_la_SOURCES += src/cli/proxy.c
