@@ -23,6 +23,7 @@
 
 /* Store */
 #define RP_LIMIT_STORE_QUEUE     8192                /* records waiting for the writer */
+#define RP_LIMIT_STORE_QUEUE_BYTES (256ULL << 20)    /* bytes waiting for the writer */
 #define RP_LIMIT_STORE_BATCH     1000                /* records per transaction */
 #define RP_LIMIT_STORE_BATCH_MS  50                  /* max wait before a commit */
 #define RP_LIMIT_STORE_MAP_INIT  (64ULL << 20)       /* initial map size */

@@ -1,0 +1,174 @@
+/*
+ * record_fuzz_replay: runs the record fuzz target without libFuzzer, so that
+ * make check exercises it on every build (with ASan/UBSan in the sanitizer
+ * build).  It replays every file of the corpus (files named valid-* are
+ * records that must decode: they pin the storage format), then some thousands
+ * of seeded random mutations of them.
+ *
+ * Usage: record_fuzz_replay [-n MUTATIONS] [-s SEED] [DIR]
+ * (default DIR: tests/fuzz/corpus/record in the source tree).
+ */
+#include "config.h"
+
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "../unit/record/xgen.h"
+#include "reprise/record.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+struct seed {
+	char *name;
+	uint8_t *p;
+	size_t n;
+};
+
+static int by_name(const void *a, const void *b)
+{
+	return strcmp(((const struct seed *)a)->name, ((const struct seed *)b)->name);
+}
+
+static int load(const char *dir, const char *name, struct seed *s)
+{
+	char path[4096];
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	FILE *f = fopen(path, "rb");
+	if (!f)
+		return -1;
+	size_t cap = 4096;
+	s->p = rp_xmalloc(cap);
+	s->n = 0;
+	size_t k;
+	while ((k = fread(s->p + s->n, 1, cap - s->n, f)) > 0) {
+		s->n += k;
+		if (s->n == cap)
+			s->p = rp_xrealloc(s->p, cap *= 2);
+	}
+	fclose(f);
+	s->name = rp_xstrdup(name);
+	return 0;
+}
+
+/* Runs the target on an exact-size heap copy, so ASan sees overreads. */
+static void run(const uint8_t *p, size_t n)
+{
+	uint8_t *copy = rp_xmalloc(n);
+	if (n)
+		memcpy(copy, p, n);
+	LLVMFuzzerTestOneInput(copy, n);
+	free(copy);
+}
+
+static size_t mutate(struct xgen_rng *r, uint8_t *p, size_t n, size_t cap)
+{
+	unsigned k = 1 + (unsigned)xgen_below(r, 6);
+	for (unsigned i = 0; i < k && n; i++) {
+		size_t at = (size_t)xgen_below(r, n);
+		switch (xgen_below(r, 6)) {
+		case 0:
+			p[at] ^= (uint8_t)(1u << xgen_below(r, 8));
+			break;
+		case 1:
+			p[at] = (uint8_t)xgen_next(r);
+			break;
+		case 2:
+			p[at] = (uint8_t[]){0x80, 0xff, 0x00, 0x01, 0x7f, 0x0b}[xgen_below(r, 6)];
+			break;
+		case 3:
+			memmove(p + at, p + at + 1, n - at - 1);
+			n--;
+			break;
+		case 4:
+			if (n < cap) {
+				memmove(p + at + 1, p + at, n - at);
+				p[at] = (uint8_t)xgen_next(r);
+				n++;
+			}
+			break;
+		default:
+			n = at;
+		}
+	}
+	return n;
+}
+
+int main(int argc, char **argv)
+{
+	long mutations = 50000;
+	uint64_t seed = 0x5eedf00d;
+	const char *dir = RP_SRCDIR "/tests/fuzz/corpus/record";
+	int c;
+	while ((c = getopt(argc, argv, "n:s:")) != -1) {
+		if (c == 'n')
+			mutations = strtol(optarg, NULL, 10);
+		else if (c == 's')
+			seed = strtoull(optarg, NULL, 0);
+		else
+			return 2;
+	}
+	if (optind < argc)
+		dir = argv[optind];
+
+	DIR *d = opendir(dir);
+	if (!d) {
+		fprintf(stderr, "record_fuzz_replay: cannot open %s\n", dir);
+		return 1;
+	}
+	struct seed *seeds = NULL;
+	size_t n = 0, cap = 0;
+	struct dirent *e;
+	while ((e = readdir(d))) {
+		if (e->d_name[0] == '.')
+			continue;
+		if (n == cap)
+			seeds = rp_xrealloc(seeds, (cap = cap ? cap * 2 : 16) * sizeof(*seeds));
+		if (load(dir, e->d_name, &seeds[n]) == 0)
+			n++;
+	}
+	closedir(d);
+	if (n == 0) {
+		fprintf(stderr, "record_fuzz_replay: no seeds in %s\n", dir);
+		return 1;
+	}
+	qsort(seeds, n, sizeof(*seeds), by_name);
+
+	int bad = 0;
+	size_t valid = 0;
+	for (size_t i = 0; i < n; i++) {
+		run(seeds[i].p, seeds[i].n);
+		if (strncmp(seeds[i].name, "valid-", 6) == 0) {
+			struct rp_exchange *x = rp_exchange_new();
+			const char *why = NULL;
+			if (rp_record_decode(rp_slice(seeds[i].p, seeds[i].n), x, NULL, &why)) {
+				fprintf(stderr, "record_fuzz_replay: %s no longer decodes: %s\n",
+					seeds[i].name, why);
+				bad = 1;
+			}
+			valid++;
+			rp_exchange_free(x);
+		}
+	}
+
+	struct xgen_rng r = {seed};
+	size_t bufcap = 0;
+	uint8_t *buf = NULL;
+	for (long i = 0; i < mutations; i++) {
+		const struct seed *s = &seeds[xgen_below(&r, n)];
+		if (s->n + 64 > bufcap)
+			buf = rp_xrealloc(buf, bufcap = s->n + 64);
+		memcpy(buf, s->p, s->n);
+		run(buf, mutate(&r, buf, s->n, bufcap));
+	}
+	printf("record_fuzz_replay: %zu seeds (%zu valid records), %ld mutations, seed %#llx\n", n,
+	       valid, mutations, (unsigned long long)seed);
+	for (size_t i = 0; i < n; i++) {
+		free(seeds[i].name);
+		free(seeds[i].p);
+	}
+	free(seeds);
+	free(buf);
+	return bad;
+}
