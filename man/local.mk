@@ -1,1 +1,3 @@
-# man
+# man: reprise(1) and one page per command
+dist_man_MANS += man/reprise.1 man/reprise-ls.1 man/reprise-show.1 man/reprise-export.1 \
+	man/reprise-import.1 man/reprise-stats.1

@@ -108,4 +108,14 @@ int rp_har_writer_add(struct rp_har_writer *w, const struct rp_exchange *x);
  * |w|.  Returns 0, or RP_E_IO when any write failed.  NULL is a no-op. */
 int rp_har_writer_finish(struct rp_har_writer *w);
 
+/* ---- text or binary ---- */
+
+/* 1 when |s| is well-formed UTF-8 (no overlongs, surrogates or > U+10FFFF). */
+int rp_har_utf8_valid(struct rp_slice s);
+
+/* 1 when |s| is text: valid UTF-8 with no control bytes other than tab, CR,
+ * LF and form feed.  Such bodies are written as JSON strings, others as
+ * base64; `reprise show` prints them as they are. */
+int rp_har_is_text(struct rp_slice s);
+
 #endif

@@ -87,8 +87,11 @@ enum rp_store_put_flags {
 
 /* Queues |x| for writing and assigns its id (also written to |*id| when not
  * NULL).  Hashing, compressing and encoding happen here, in the caller's
- * thread; bodies longer than 32 bytes are stored once per distinct content
- * in `bodies` and referenced by digest, shorter ones inline.  |x| may be
+ * thread.  Bodies of 1 KB and more are stored once per distinct content in
+ * `bodies` and referenced by SHA-256 digest.  Shorter ones are kept in the
+ * record the first time they are seen and shared like the others from the
+ * second time on (while a cache of recent digests remembers them); bodies
+ * of 32 bytes or less are always inline.  |x| may be
  * freed as soon as this returns.  Thread-safe.  Ids grow in the order puts
  * take them; a refused put may leave a gap.  Returns 0, RP_E_FULL (queue
  * full without RP_STORE_WAIT, or the store reached its ceiling: the record
@@ -133,6 +136,7 @@ struct rp_store_stats {
 	uint64_t dropped_error;   /* refused: write error */
 	uint64_t bodies_new;      /* distinct bodies written */
 	uint64_t bodies_dedup;    /* bodies already present */
+	uint64_t bodies_inline;   /* bodies kept in their record (see rp_store_put) */
 	uint64_t bytes_record;    /* encoded record bytes committed */
 	uint64_t bytes_body_raw;  /* body bytes before compression (new bodies) */
 	uint64_t bytes_body_stored; /* compressed body bytes written */

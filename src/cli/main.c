@@ -78,8 +78,10 @@ int rp_cli_fail(const char *cmd, int code, const char *fmt, ...)
 
 int rp_cli_store_error(const char *cmd, const char *path, int err, const char *why)
 {
-	return rp_cli_fail(cmd, RP_EXIT_STORE, "%s: %s", path,
-			   why ? why : rp_err_name(err));
+	/* the store's messages already start with the corpus path */
+	if (why && strncmp(why, path, strlen(path)) == 0)
+		return rp_cli_fail(cmd, RP_EXIT_STORE, "%s", why);
+	return rp_cli_fail(cmd, RP_EXIT_STORE, "%s: %s", path, why ? why : rp_err_name(err));
 }
 
 int rp_cli_parse_u64(const char *s, uint64_t *out)

@@ -1,11 +1,462 @@
-/* stats: placeholder until the read-side commands land (issue 2). */
+/*
+ * stats: `reprise stats` summarises a corpus in one pass over its
+ * exchanges (without bodies): counts, connections, time span, body bytes as
+ * recorded and as stored, how much deduplication saved, status classes,
+ * flags, and the busiest routes, where path segments that are numbers,
+ * UUIDs or long hex strings are folded into {id} so /users/17 and /users/42
+ * count as one route.  Memory is bounded: at most MAX_ROUTES distinct routes
+ * are counted, the rest are summed as "other".
+ */
 #include "config.h"
 
-#include "reprise/cli.h"
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "cli-int.h"
+
+static const char cmd[] = "stats";
+
+#define MAX_ROUTES 10000
+/* store.h: bodies up to this length are kept inline in their record, not
+ * in the deduplicated `bodies` database. */
+#define INLINE_BODY 32
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: reprise stats --db DIR [--json] [--top N]\n\n"
+		   "Summarise a corpus: exchanges, connections, time span, bytes, deduplication,\n"
+		   "status classes, flags and the busiest routes.\n\n"
+		   "options:\n"
+		   "  --db DIR          the corpus directory (required)\n"
+		   "  --json            one JSON object instead of text\n"
+		   "  --top N           how many routes to list (default 10)\n"
+		   "  --help            show this help\n\n"
+		   "exit codes: 0 ok, 2 usage, 4 store error\n");
+}
+
+struct route {
+	char *key; /* "GET /users/{id}" */
+	uint64_t n;
+};
+
+/* Route -> count, open addressing on an FNV-1a hash of the key. */
+struct routes {
+	struct route *v;
+	size_t n, cap;
+	uint64_t other; /* exchanges past MAX_ROUTES distinct routes */
+};
+
+static uint64_t fnv(const char *s)
+{
+	uint64_t h = UINT64_C(14695981039346656037);
+	for (; *s; s++) {
+		h ^= (uint8_t)*s;
+		h *= UINT64_C(1099511628211);
+	}
+	return h;
+}
+
+static void routes_add(struct routes *r, const char *key)
+{
+	if (r->n * 2 >= r->cap) {
+		size_t cap = r->cap ? r->cap * 2 : 256;
+		struct route *v = rp_xcalloc(cap, sizeof(*v));
+		for (size_t i = 0; i < r->cap; i++) {
+			if (!r->v[i].key)
+				continue;
+			size_t j = fnv(r->v[i].key) & (cap - 1);
+			while (v[j].key)
+				j = (j + 1) & (cap - 1);
+			v[j] = r->v[i];
+		}
+		free(r->v);
+		r->v = v;
+		r->cap = cap;
+	}
+	size_t j = fnv(key) & (r->cap - 1);
+	while (r->v[j].key && strcmp(r->v[j].key, key) != 0)
+		j = (j + 1) & (r->cap - 1);
+	if (r->v[j].key) {
+		r->v[j].n++;
+	} else if (r->n >= MAX_ROUTES) {
+		r->other++;
+	} else {
+		r->v[j].key = rp_xstrdup(key);
+		r->v[j].n = 1;
+		r->n++;
+	}
+}
+
+static int is_hex(uint8_t c)
+{
+	return (c >= '0' && c <= '9') || ((c | 0x20) >= 'a' && (c | 0x20) <= 'f');
+}
+
+/* A segment that names one thing among many: digits, a UUID, or a hex
+ * string of 8 or more with a digit in it (object ids, digests). */
+static int is_id(const uint8_t *p, size_t n)
+{
+	size_t digits = 0, hex = 0;
+	if (n == 0)
+		return 0;
+	for (size_t i = 0; i < n; i++) {
+		digits += p[i] >= '0' && p[i] <= '9';
+		hex += is_hex(p[i]);
+	}
+	if (digits == n)
+		return 1;
+	if (n == 36 && p[8] == '-' && p[13] == '-' && p[18] == '-' && p[23] == '-' && hex == 32)
+		return 1;
+	return n >= 8 && hex == n && digits > 0;
+}
+
+/* "GET /users/42/orders/9f1c2e3d4b5a6978.json?x=1" -> "GET
+ * /users/{id}/orders/{id}.json" into |b|. */
+static void route_of(const struct rp_exchange *x, struct rp_buf *b)
+{
+	rp_buf_clear(b);
+	(void)rp_buf_append(b, x->req.method.p, RP_MIN(x->req.method.n, (size_t)32));
+	(void)rp_buf_append(b, " ", 1);
+	struct rp_slice t = x->req.target;
+	size_t end = 0;
+	while (end < t.n && t.p[end] != '?' && t.p[end] != '#')
+		end++;
+	end = RP_MIN(end, (size_t)1024);
+	size_t i = 0;
+	while (i < end) {
+		size_t j = i;
+		while (j < end && t.p[j] != '/')
+			j++;
+		const uint8_t *seg = t.p + i;
+		size_t n = j - i, stem = n;
+		for (size_t k = n; k > 0; k--)
+			if (seg[k - 1] == '.') {
+				stem = k - 1;
+				break;
+			}
+		if (is_id(seg, n)) {
+			(void)rp_buf_append(b, "{id}", 4);
+		} else if (stem < n && is_id(seg, stem)) {
+			(void)rp_buf_append(b, "{id}", 4);
+			(void)rp_buf_append(b, seg + stem, n - stem);
+		} else {
+			(void)rp_buf_append(b, seg, n);
+		}
+		if (j < end)
+			(void)rp_buf_append(b, "/", 1);
+		i = j + 1;
+	}
+	if (end == 0)
+		(void)rp_buf_append(b, "/", 1);
+	(void)rp_buf_append(b, "", 1); /* NUL */
+	for (size_t k = 0; k + 1 < rp_buf_len(b); k++)
+		if (b->base[b->rd + k] < 0x20 || b->base[b->rd + k] == 0x7f)
+			b->base[b->rd + k] = '?';
+}
+
+static int by_count(const void *a, const void *b)
+{
+	const struct route *x = a, *y = b;
+	if (x->n != y->n)
+		return x->n < y->n ? 1 : -1;
+	return strcmp(x->key, y->key);
+}
+
+struct tally {
+	uint64_t exchanges, unknown_conn, conns;
+	uint64_t bodies, bodies_referenced, raw_bytes, wire_bytes;
+	uint64_t status[7]; /* none, 1xx .. 5xx, other */
+	uint64_t proto[5];
+	uint64_t flags[32];
+	uint64_t complete;
+};
+
+static void fmt_span(int64_t ns, char *out, size_t n)
+{
+	double s = (double)ns / 1e9;
+	if (s < 1)
+		snprintf(out, n, "%.1f ms", s * 1e3);
+	else if (s < 120)
+		snprintf(out, n, "%.3f s", s);
+	else if (s < 7200)
+		snprintf(out, n, "%dm %02ds", (int)(s / 60), (int)s % 60);
+	else if (s < 172800)
+		snprintf(out, n, "%dh %02dm", (int)(s / 3600), (int)(s / 60) % 60);
+	else
+		snprintf(out, n, "%dd %02dh", (int)(s / 86400), (int)(s / 3600) % 24);
+}
+
+static const char *const status_names[] = {"none", "1xx", "2xx", "3xx", "4xx", "5xx", "other"};
+
+static void print_text(const char *db, const struct tally *t, const struct rp_store_totals *tot,
+		       struct route *top, size_t ntop, uint64_t other)
+{
+	char a[40], b[40], c[40], d[40], sp[40], fl[256];
+	printf("corpus        %s\n", db);
+	printf("exchanges     %llu\n", (unsigned long long)t->exchanges);
+	printf("connections   %llu (exchanges without a connection id: %llu)\n",
+	       (unsigned long long)t->conns, (unsigned long long)t->unknown_conn);
+	if (t->exchanges) {
+		rp_time_format(tot->first_ns, a, sizeof(a));
+		rp_time_format(tot->last_ns, b, sizeof(b));
+		fmt_span(tot->last_ns - tot->first_ns, sp, sizeof(sp));
+		printf("time span     %s .. %s (%s)\n", a, b, sp);
+	}
+	printf("protocols    ");
+	for (int i = 0; i < 5; i++)
+		if (t->proto[i])
+			printf(" %s %llu", rp_proto_name((enum rp_proto)i),
+			       (unsigned long long)t->proto[i]);
+	putchar('\n');
+	rp_cli_human_size(t->raw_bytes, a, sizeof(a));
+	rp_cli_human_size(t->wire_bytes, b, sizeof(b));
+	rp_cli_human_size(tot->body_bytes_stored, c, sizeof(c));
+	rp_cli_human_size(tot->map_used, d, sizeof(d));
+	printf("bodies        %llu non-empty: %s decoded, %s on the wire\n",
+	       (unsigned long long)t->bodies, a, b);
+	printf("stored        %llu distinct bodies in %s (compressed); data file %s in use\n",
+	       (unsigned long long)tot->bodies, c, d);
+	if (tot->bodies)
+		printf("dedup         %llu bodies referenced / %llu stored = %.2f\n",
+		       (unsigned long long)t->bodies_referenced, (unsigned long long)tot->bodies,
+		       (double)t->bodies_referenced / (double)tot->bodies);
+	else
+		printf("dedup         no stored bodies (bodies of %d bytes or less stay inline)\n",
+		       INLINE_BODY);
+	printf("status       ");
+	for (int i = 1; i < 7; i++)
+		printf(" %s %llu", status_names[i], (unsigned long long)t->status[i]);
+	printf(" none %llu\n", (unsigned long long)t->status[0]);
+	printf("flags         complete %llu", (unsigned long long)t->complete);
+	for (unsigned i = 0; i < 32; i++)
+		if (t->flags[i])
+			printf(", %s %llu", strrchr(rp_xflags_format(1u << i, fl, sizeof(fl)), ',')
+						    ? strrchr(fl, ',') + 1
+						    : fl,
+			       (unsigned long long)t->flags[i]);
+	putchar('\n');
+	printf("top routes\n");
+	for (size_t i = 0; i < ntop; i++)
+		printf("  %8llu  %s\n", (unsigned long long)top[i].n, top[i].key);
+	if (other)
+		printf("  %8llu  (routes past the first %d distinct ones)\n",
+		       (unsigned long long)other, MAX_ROUTES);
+}
+
+static void print_json(const char *db, const struct tally *t, const struct rp_store_totals *tot,
+		       struct route *top, size_t ntop, uint64_t other)
+{
+	char a[40], fl[256];
+	json_t *o = json_object();
+	json_object_set_new(o, "corpus", rp_cli_json_str(rp_slice_str(db)));
+	json_object_set_new(o, "exchanges", json_integer((json_int_t)t->exchanges));
+	json_object_set_new(o, "connections", json_integer((json_int_t)t->conns));
+	json_object_set_new(o, "exchanges_without_connection",
+			    json_integer((json_int_t)t->unknown_conn));
+	json_t *span = json_object();
+	if (t->exchanges) {
+		rp_time_format(tot->first_ns, a, sizeof(a));
+		json_object_set_new(span, "first", json_string(a));
+		rp_time_format(tot->last_ns, a, sizeof(a));
+		json_object_set_new(span, "last", json_string(a));
+		json_object_set_new(span, "seconds",
+				    json_real((double)(tot->last_ns - tot->first_ns) / 1e9));
+	}
+	json_object_set_new(o, "time_span", span);
+	json_t *pr = json_object();
+	for (int i = 0; i < 5; i++)
+		if (t->proto[i])
+			json_object_set_new(pr, rp_proto_name((enum rp_proto)i),
+					    json_integer((json_int_t)t->proto[i]));
+	json_object_set_new(o, "protocols", pr);
+	json_t *by = json_object();
+	json_object_set_new(by, "bodies", json_integer((json_int_t)t->bodies));
+	json_object_set_new(by, "body_bytes_decoded", json_integer((json_int_t)t->raw_bytes));
+	json_object_set_new(by, "body_bytes_wire", json_integer((json_int_t)t->wire_bytes));
+	json_object_set_new(by, "bodies_referenced", json_integer((json_int_t)t->bodies_referenced));
+	json_object_set_new(by, "bodies_stored", json_integer((json_int_t)tot->bodies));
+	json_object_set_new(by, "body_bytes_stored",
+			    json_integer((json_int_t)tot->body_bytes_stored));
+	json_object_set_new(by, "data_file_bytes", json_integer((json_int_t)tot->map_used));
+	json_object_set_new(by, "dedup_ratio",
+			    tot->bodies ? json_real((double)t->bodies_referenced /
+						    (double)tot->bodies)
+					: json_null());
+	json_object_set_new(o, "bytes", by);
+	json_t *st = json_object();
+	for (int i = 1; i < 7; i++)
+		json_object_set_new(st, status_names[i], json_integer((json_int_t)t->status[i]));
+	json_object_set_new(st, "none", json_integer((json_int_t)t->status[0]));
+	json_object_set_new(o, "status", st);
+	json_t *fj = json_object();
+	json_object_set_new(fj, "complete", json_integer((json_int_t)t->complete));
+	for (unsigned i = 0; i < 32; i++)
+		if (t->flags[i]) {
+			rp_xflags_format(1u << i, fl, sizeof(fl));
+			const char *name = strrchr(fl, ',') ? strrchr(fl, ',') + 1 : fl;
+			json_object_set_new(fj, name, json_integer((json_int_t)t->flags[i]));
+		}
+	json_object_set_new(o, "flags", fj);
+	json_t *routes = json_array();
+	for (size_t i = 0; i < ntop; i++) {
+		json_t *r = json_object();
+		json_object_set_new(r, "route", rp_cli_json_str(rp_slice_str(top[i].key)));
+		json_object_set_new(r, "count", json_integer((json_int_t)top[i].n));
+		json_array_append_new(routes, r);
+	}
+	json_object_set_new(o, "top_routes", routes);
+	json_object_set_new(o, "other_routes", json_integer((json_int_t)other));
+	json_dumpf(o, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	putchar('\n');
+	json_decref(o);
+}
 
 int rp_cmd_stats(int argc, char **argv)
 {
-	(void)argc;
-	(void)argv;
-	return rp_cli_fail("stats", RP_EXIT_USAGE, "not built yet");
+	static const struct option opts[] = {
+		{"db", required_argument, NULL, 'd'},
+		{"json", no_argument, NULL, 'j'},
+		{"top", required_argument, NULL, 't'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	const char *db = NULL;
+	int json = 0, c, rc, bad = 0;
+	uint64_t ntop = 10;
+	struct rp_store *s = NULL;
+	struct rp_store_iter *it = NULL;
+	struct routes routes = {0};
+	struct tally t = {0};
+	struct rp_store_totals tot = {0};
+	struct rp_buf key;
+	uint64_t *conns = NULL; /* distinct connection ids, open addressing */
+	size_t conns_cap = 0;
+
+	rp_buf_init(&key, 4096);
+	optind = 0;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'd': db = optarg; break;
+		case 'j': json = 1; break;
+		case 't':
+			if (rp_cli_parse_u64(optarg, &ntop) || ntop > 100000)
+				return rp_cli_usage_error(cmd, "--top '%s' is not a number up to 100000",
+							  optarg);
+			break;
+		case 'h': usage(stdout); return RP_EXIT_OK;
+		default: return rp_cli_bad_option(cmd, c, argv);
+		}
+	}
+	if (optind < argc)
+		return rp_cli_usage_error(cmd, "unexpected argument '%s'", argv[optind]);
+	if ((rc = rp_cli_open_store(cmd, db, 1, 0, &s)))
+		return rc;
+	int r = rp_store_totals(s, &tot);
+	if (r) {
+		rc = rp_cli_store_error(cmd, db, r, NULL);
+		goto out;
+	}
+	if (rp_store_iter_new(s, 0, RP_STORE_NO_BODIES, &it)) {
+		rc = rp_cli_fail(cmd, RP_EXIT_STORE, "%s: cannot read the corpus", db);
+		goto out;
+	}
+	uint32_t incomplete = 0;
+	{
+		char fl[256];
+		for (unsigned i = 0; i < 32; i++)
+			if (strncmp(rp_xflags_format(1u << i, fl, sizeof(fl)), "complete", 8) != 0)
+				incomplete |= 1u << i;
+	}
+	for (;;) {
+		struct rp_exchange *x = NULL;
+		const char *why = NULL;
+		r = rp_store_iter_next(it, &x, &why);
+		if (r == RP_E_NOTFOUND)
+			break;
+		if (r == RP_E_FORMAT || r == RP_E_VERSION) {
+			fprintf(stderr, "reprise stats: %s: %s\n", db, why ? why : rp_err_name(r));
+			bad++;
+			continue;
+		}
+		if (r) {
+			rc = rp_cli_store_error(cmd, db, r, why);
+			goto out;
+		}
+		uint64_t lens[2];
+		rp_store_iter_body_lens(it, &lens[0], &lens[1]);
+		const struct rp_message *m[2] = {&x->req.m, &x->resp.m};
+		t.exchanges++;
+		for (int i = 0; i < 2; i++) {
+			uint64_t n = RP_MAX(lens[i], m[i]->orig_len);
+			if (!n)
+				continue;
+			t.bodies++;
+			t.bodies_referenced += lens[i] > INLINE_BODY;
+			t.raw_bytes += n;
+			t.wire_bytes += m[i]->wire_len ? m[i]->wire_len : n;
+		}
+		unsigned st = x->resp.status;
+		t.status[st == 0 ? 0 : (st >= 100 && st < 600) ? st / 100 : 6]++;
+		t.proto[(unsigned)x->proto < 5 ? x->proto : 0]++;
+		for (unsigned i = 0; i < 32; i++)
+			t.flags[i] += (x->flags >> i) & 1;
+		t.complete += !(x->flags & incomplete);
+		if (!x->conn_id) {
+			t.unknown_conn++;
+		} else {
+			if (t.conns * 2 >= conns_cap) {
+				size_t cap = conns_cap ? conns_cap * 2 : 256;
+				uint64_t *v = rp_xcalloc(cap, sizeof(*v));
+				for (size_t i = 0; i < conns_cap; i++) {
+					if (!conns[i])
+						continue;
+					size_t j = conns[i] & (cap - 1);
+					while (v[j])
+						j = (j + 1) & (cap - 1);
+					v[j] = conns[i];
+				}
+				free(conns);
+				conns = v;
+				conns_cap = cap;
+			}
+			size_t j = x->conn_id & (conns_cap - 1);
+			while (conns[j] && conns[j] != x->conn_id)
+				j = (j + 1) & (conns_cap - 1);
+			if (!conns[j]) {
+				conns[j] = x->conn_id;
+				t.conns++;
+			}
+		}
+		route_of(x, &key);
+		routes_add(&routes, (const char *)rp_buf_slice(&key).p);
+		rp_exchange_free(x);
+	}
+	/* the busiest routes: compact the table and sort it */
+	size_t n = 0;
+	for (size_t i = 0; i < routes.cap; i++)
+		if (routes.v[i].key)
+			routes.v[n++] = routes.v[i];
+	if (n)
+		qsort(routes.v, n, sizeof(*routes.v), by_count);
+	size_t shown = RP_MIN(n, (size_t)ntop);
+	if (json)
+		print_json(db, &t, &tot, routes.v, shown, routes.other);
+	else
+		print_text(db, &t, &tot, routes.v, shown, routes.other);
+	for (size_t i = 0; i < n; i++)
+		free(routes.v[i].key);
+	routes.cap = 0;
+	rc = bad ? rp_cli_fail(cmd, RP_EXIT_STORE, "%s: %d exchanges could not be read", db, bad)
+		 : RP_EXIT_OK;
+out:
+	fflush(stdout);
+	for (size_t i = 0; i < routes.cap; i++)
+		free(routes.v[i].key);
+	free(routes.v);
+	free(conns);
+	rp_buf_dispose(&key);
+	rp_store_iter_free(it);
+	rp_store_close(s);
+	return rc;
 }

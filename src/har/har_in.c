@@ -400,6 +400,13 @@ static int read_request(struct ectx *c, json_t *rq, struct rp_exchange *x)
 				     (int)RP_MIN(url.n, 200), (const char *)url.p);
 		x->req.authority = x->req.target = u; /* CONNECT host:port */
 	}
+	static const char *const schemes[] = {"http", "https", "ws", "wss"};
+	int web = 0;
+	for (size_t i = 0; i < RP_ARRAY_LEN(schemes); i++)
+		web |= rp_slice_eq(x->req.scheme, rp_slice_str(schemes[i]));
+	if (!web && x->req.scheme.n) /* data:, blob:, chrome-extension: ... */
+		return efail(c, "request.url scheme '%.*s' is not http or https",
+			     (int)RP_MIN(x->req.scheme.n, 40), (const char *)x->req.scheme.p);
 	if (ps.path.n)
 		x->req.target = rp_pool_dup(x->pool, ps.path);
 	if (ps.authority.n)

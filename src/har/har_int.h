@@ -22,14 +22,6 @@ size_t rp_har_b64_encode(const uint8_t *p, size_t n, char *out);
  * a dangling single character. */
 int rp_har_b64_decode(const char *s, size_t n, struct rp_pool *pool, struct rp_slice *out);
 
-/* 1 when |s| is well-formed UTF-8 (no overlongs, surrogates or > U+10FFFF). */
-int rp_har_utf8_valid(struct rp_slice s);
-
-/* 1 when |s| is text: valid UTF-8 with no control bytes other than tab, CR,
- * LF and form feed.  Such bodies are written as JSON strings, others as
- * base64. */
-int rp_har_is_text(struct rp_slice s);
-
 /* A JSON string of |s|; bytes that are not UTF-8 are read as ISO-8859-1 (the
  * historical charset of HTTP header values) and converted.  Never NULL. */
 json_t *rp_har_json_text(struct rp_slice s);

@@ -324,7 +324,7 @@ static double span_ms(int64_t from, int64_t to)
 
 int rp_har_entry_write(FILE *f, const struct rp_exchange *x)
 {
-	char ts[40], flags[256], ep[64];
+	char ts[40], names[256], ep[64];
 	json_t *e = json_object();
 	rp_time_format(x->t.req_start, ts, sizeof(ts));
 	double send = span_ms(x->t.req_start, x->t.req_end);
@@ -366,8 +366,10 @@ int rp_har_entry_write(FILE *f, const struct rp_exchange *x)
 	if (x->id)
 		set(e, "_id", json_integer((json_int_t)x->id));
 	if (x->flags)
-		set(e, "_flags", str(rp_xflags_format(x->flags, flags, sizeof(flags))));
-	int rc = json_dumpf(e, f, JSON_COMPACT | JSON_PRESERVE_ORDER) ? RP_E_IO : 0;
+		set(e, "_flags", str(rp_xflags_format(x->flags, names, sizeof(names))));
+	/* 12 digits: microseconds of any plausible duration, no binary noise */
+	size_t flags = JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(12);
+	int rc = json_dumpf(e, f, flags) ? RP_E_IO : 0;
 	json_decref(e);
 	return rc;
 }

@@ -24,12 +24,23 @@
  * length) would be larger than the body. */
 #define INLINE_BODY_MAX 32
 
+/* Bodies shorter than this are kept inline the first time the store sees
+ * them and shared by reference from the second time on (while the digest
+ * cache remembers them).  A distinct body put in `bodies` lands at a random
+ * key and costs the writer a 4 KB page copy and write for itself; for a
+ * small body that is seen once, that costs more time and space than keeping
+ * its bytes in the record.  Measured in bench/store_bench. */
+#define SHARE_BODY_MIN 1024
+
 /* zstd level for stored bodies: level 1 is the fastest level that still
  * gives JSON and HTML most of their redundancy back. */
 #define BODY_ZSTD_LEVEL 1
 
-/* Slots of the committed-digest cache (a power of two). */
-#define DCACHE_SLOTS 4096
+/* Slots of the digest cache (a power of two; 33 bytes each). */
+#define DCACHE_SLOTS 8192
+
+/* Size classes of recycled item blocks (write.c). */
+#define ITEM_CLASSES 8
 
 enum item_kind { ITEM_EXCHANGE, ITEM_CONN, ITEM_META };
 
@@ -54,8 +65,10 @@ struct item {
 	size_t key_off, key_len;
 	size_t val_off, val_len;
 	unsigned nbodies;
+	unsigned ninline;       /* bodies kept inline in the record */
 	struct item_body bodies[2];
 	size_t size;            /* bytes of this allocation, for the queue cap */
+	int cls;                /* size class for reuse, -1: plain malloc */
 	_Alignas(16) uint8_t data[];
 };
 
@@ -63,7 +76,8 @@ struct item {
  * buffers, reused from a free list so that a put allocates nothing but its
  * item. */
 struct wctx {
-	struct wctx *next;
+	struct wctx *next;      /* in the store's free list */
+	struct wctx *all_next;  /* every context the store made */
 	ZSTD_CCtx *cctx;
 	EVP_MD_CTX *md;
 	struct rp_buf rec;
@@ -95,28 +109,40 @@ struct rp_store {
 	 * writer holds it exclusively while it changes the map size. */
 	pthread_rwlock_t map_lock;
 
+	/* Groups touched by different threads start on their own cache lines
+	 * (the handle is allocated 64-aligned), so that a producer's lock does
+	 * not bounce a line the writer keeps writing. */
+
 	/* ---- producer side ---- */
-	pthread_mutex_t ctx_mu;
-	struct wctx *wctx_free;
+	_Alignas(64) pthread_mutex_t ctx_mu;
+	uint64_t gen;           /* unique per handle in this process */
+	struct wctx *wctx_free, *wctx_all;
 	struct rctx *rctx_free;
 	EVP_MD *sha256;
 	_Atomic uint64_t next_id;
 	atomic_int at_ceiling; /* map reached max_size: refuse new records */
 	atomic_int closing;
 
-	/* digests known to be committed to |bodies| (nothing is ever deleted,
-	 * so an entry stays true); producers skip compressing those bodies */
-	pthread_mutex_t dcache_mu;
+	/* Recently met digests: DC_STORED ones are committed to `bodies`
+	 * (nothing is ever deleted, so that stays true) and producers skip
+	 * compressing them; DC_SEEN ones were small bodies kept inline once. */
+	_Alignas(64) pthread_mutex_t dcache_mu;
 	uint8_t (*dcache)[RP_DIGEST_LEN];
-	uint8_t *dcache_used;
+	uint8_t *dcache_state;
+
+	/* recycled item blocks by size class (write.c) */
+	_Alignas(64) pthread_mutex_t ifree_mu;
+	struct item *ifree[ITEM_CLASSES];
+	size_t ifree_bytes;
 
 	/* ---- queue: guarded by |q_mu| ---- */
-	pthread_mutex_t q_mu;
+	_Alignas(64) pthread_mutex_t q_mu;
 	pthread_cond_t q_nonempty; /* writer waits here */
 	pthread_cond_t q_nonfull;  /* blocked producers (RP_STORE_WAIT) */
 	pthread_cond_t q_done;     /* rp_store_flush waits here */
 	struct item *q_head, *q_tail;
 	unsigned q_n;
+	atomic_uint q_depth;       /* |q_n| for lock-free peeks */
 	size_t q_bytes;
 	unsigned q_want;           /* wake the writer when q_n reaches this */
 	int q_urgent;              /* an urgent item is queued */
@@ -132,7 +158,7 @@ struct rp_store {
 	int writer_exited;         /* guarded by |q_mu| */
 
 	/* ---- writer thread only ---- */
-	uint8_t last_key[KEY_LEN]; /* greatest exchanges key written: MDB_APPEND */
+	_Alignas(64) uint8_t last_key[KEY_LEN]; /* greatest exchanges key written: MDB_APPEND */
 	uint64_t last_id;          /* greatest id written: MDB_APPEND on ids */
 	uint64_t body_bytes;       /* meta body_bytes (compressed, whole corpus) */
 	uint64_t stored_next_id;   /* meta next_id as last committed */
@@ -140,9 +166,13 @@ struct rp_store {
 
 	/* ---- statistics (rp_store_get_stats) ---- */
 	struct {
-		_Atomic uint64_t queued, committed, dropped_full, dropped_ceiling,
-			dropped_error, bodies_new, bodies_dedup, bytes_record,
-			bytes_body_raw, bytes_body_stored, map_size;
+		/* counted by producers */
+		_Alignas(64) _Atomic uint64_t queued, dropped_full, dropped_ceiling,
+			dropped_error;
+		/* counted by the writer */
+		_Alignas(64) _Atomic uint64_t committed, bodies_new, bodies_dedup,
+			bodies_inline, bytes_record, bytes_body_raw, bytes_body_stored,
+			map_size;
 	} st;
 };
 

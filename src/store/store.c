@@ -648,7 +648,12 @@ int rp_store_open(const struct rp_store_opts *opts, struct rp_store **out, const
 		*why = "store: unknown sync mode";
 		return RP_E_USAGE;
 	}
-	s = rp_xcalloc(1, sizeof(*s));
+	s = aligned_alloc(64, (sizeof(*s) + 63) / 64 * 64);
+	if (!s)
+		rp_oom();
+	memset(s, 0, sizeof(*s));
+	static _Atomic uint64_t generations;
+	s->gen = atomic_fetch_add(&generations, 1) + 1;
 	s->path = rp_xstrdup(opts->path);
 	s->readonly = opts->readonly;
 	s->lock_fd = -1;
@@ -666,6 +671,7 @@ int rp_store_open(const struct rp_store_opts *opts, struct rp_store **out, const
 	pthread_rwlockattr_destroy(&rwa);
 	pthread_mutex_init(&s->ctx_mu, NULL);
 	pthread_mutex_init(&s->dcache_mu, NULL);
+	pthread_mutex_init(&s->ifree_mu, NULL);
 	pthread_mutex_init(&s->q_mu, NULL);
 	pthread_condattr_t ca;
 	pthread_condattr_init(&ca);
@@ -727,6 +733,7 @@ void rp_store_close(struct rp_store *s)
 	pthread_rwlock_destroy(&s->map_lock);
 	pthread_mutex_destroy(&s->ctx_mu);
 	pthread_mutex_destroy(&s->dcache_mu);
+	pthread_mutex_destroy(&s->ifree_mu);
 	pthread_mutex_destroy(&s->q_mu);
 	pthread_cond_destroy(&s->q_nonempty);
 	pthread_cond_destroy(&s->q_nonfull);
@@ -804,6 +811,7 @@ void rp_store_get_stats(struct rp_store *s, struct rp_store_stats *out)
 	out->dropped_error = atomic_load(&s->st.dropped_error);
 	out->bodies_new = atomic_load(&s->st.bodies_new);
 	out->bodies_dedup = atomic_load(&s->st.bodies_dedup);
+	out->bodies_inline = atomic_load(&s->st.bodies_inline);
 	out->bytes_record = atomic_load(&s->st.bytes_record);
 	out->bytes_body_raw = atomic_load(&s->st.bytes_body_raw);
 	out->bytes_body_stored = atomic_load(&s->st.bytes_body_stored);

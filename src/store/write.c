@@ -19,6 +19,7 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
@@ -37,11 +38,24 @@
 
 /* ---- producer contexts ---- */
 
+/* Each producer thread keeps the context it last used for a store, so that
+ * a put takes no lock for it.  The store still owns every context it made
+ * (the |all| list frees them at close); the thread-local pointer is only
+ * trusted while it belongs to the same store generation, so a context left
+ * behind for a closed store is never touched again. */
+static _Thread_local uint64_t tl_gen;
+static _Thread_local struct wctx *tl_ctx;
+
 static struct wctx *wctx_get(struct rp_store *s)
 {
+	struct wctx *c = NULL;
+	if (tl_ctx && tl_gen == s->gen) {
+		c = tl_ctx;
+		tl_ctx = NULL;
+		return c;
+	}
 	pthread_mutex_lock(&s->ctx_mu);
-	struct wctx *c = s->wctx_free;
-	if (c)
+	if ((c = s->wctx_free))
 		s->wctx_free = c->next;
 	pthread_mutex_unlock(&s->ctx_mu);
 	if (c)
@@ -56,6 +70,10 @@ static struct wctx *wctx_get(struct rp_store *s)
 	rp_buf_init(&c->rec, RP_LIMIT_RECORD);
 	rp_buf_init(&c->frame[0], ZSTD_compressBound(RP_LIMIT_BODY_DECODED));
 	rp_buf_init(&c->frame[1], ZSTD_compressBound(RP_LIMIT_BODY_DECODED));
+	pthread_mutex_lock(&s->ctx_mu);
+	c->all_next = s->wctx_all;
+	s->wctx_all = c;
+	pthread_mutex_unlock(&s->ctx_mu);
 	return c;
 }
 
@@ -67,6 +85,11 @@ static void wctx_put(struct rp_store *s, struct wctx *c)
 	for (int i = 0; i < 2; i++)
 		if (c->frame[i].cap > (4u << 20))
 			rp_buf_dispose(&c->frame[i]);
+	if (!tl_ctx || tl_gen != s->gen) {
+		tl_gen = s->gen;
+		tl_ctx = c;
+		return;
+	}
 	pthread_mutex_lock(&s->ctx_mu);
 	c->next = s->wctx_free;
 	s->wctx_free = c;
@@ -75,9 +98,10 @@ static void wctx_put(struct rp_store *s, struct wctx *c)
 
 void rp_store_write_dispose(struct rp_store *s)
 {
-	while (s->wctx_free) {
-		struct wctx *c = s->wctx_free;
-		s->wctx_free = c->next;
+	s->wctx_free = NULL;
+	while (s->wctx_all) {
+		struct wctx *c = s->wctx_all;
+		s->wctx_all = c->all_next;
 		ZSTD_freeCCtx(c->cctx);
 		EVP_MD_CTX_free(c->md);
 		rp_buf_dispose(&c->rec);
@@ -85,44 +109,167 @@ void rp_store_write_dispose(struct rp_store *s)
 		rp_buf_dispose(&c->frame[1]);
 		free(c);
 	}
+	for (int c = 0; c < ITEM_CLASSES; c++)
+		while (s->ifree[c]) {
+			struct item *it = s->ifree[c];
+			s->ifree[c] = it->next;
+			free(it);
+		}
 	EVP_MD_free(s->sha256);
 	s->sha256 = NULL;
 	free(s->dcache);
-	free(s->dcache_used);
+	free(s->dcache_state);
 	s->dcache = NULL;
-	s->dcache_used = NULL;
+	s->dcache_state = NULL;
 }
 
 /* ---- committed-digest cache ---- */
 
-static size_t dcache_slot(const uint8_t *digest)
+/* The cache is two-way set associative with LRU order inside a set: a hit
+ * moves the entry to way 0, a new entry goes to way 1 (or an empty way 0).
+ * Bodies seen often (popular answers) stay; one-off digests replace each
+ * other in way 1. */
+static size_t dcache_set_of(const uint8_t *digest)
 {
 	uint32_t h;
 	memcpy(&h, digest, sizeof(h)); /* a digest is already uniformly spread */
-	return h & (DCACHE_SLOTS - 1);
+	return (h & (DCACHE_SLOTS / 2 - 1)) * 2;
 }
 
-static int dcache_has(struct rp_store *s, const uint8_t *digest)
+static void dcache_swap(struct rp_store *s, size_t a, size_t b)
 {
-	size_t i = dcache_slot(digest);
-	pthread_mutex_lock(&s->dcache_mu);
-	int hit = s->dcache_used[i] && !memcmp(s->dcache[i], digest, RP_DIGEST_LEN);
-	pthread_mutex_unlock(&s->dcache_mu);
-	return hit;
+	uint8_t d[RP_DIGEST_LEN], st = s->dcache_state[a];
+	memcpy(d, s->dcache[a], RP_DIGEST_LEN);
+	memcpy(s->dcache[a], s->dcache[b], RP_DIGEST_LEN);
+	memcpy(s->dcache[b], d, RP_DIGEST_LEN);
+	s->dcache_state[a] = s->dcache_state[b];
+	s->dcache_state[b] = st;
 }
 
-/* Remembers the bodies of |items| (just committed). */
+/* Index of |digest| in the cache, or SIZE_MAX.  Caller holds dcache_mu. */
+static size_t dcache_find(struct rp_store *s, const uint8_t *digest)
+{
+	size_t i = dcache_set_of(digest);
+	for (size_t w = 0; w < 2; w++)
+		if (s->dcache_state[i + w] && !memcmp(s->dcache[i + w], digest, RP_DIGEST_LEN))
+			return i + w;
+	return SIZE_MAX;
+}
+
+enum { DC_NONE, DC_SEEN, DC_STORED };
+
+/* What the cache knows of |digest|. */
+static int dcache_get(struct rp_store *s, const uint8_t *digest)
+{
+	int st = DC_NONE;
+	pthread_mutex_lock(&s->dcache_mu);
+	size_t i = dcache_find(s, digest);
+	if (i != SIZE_MAX) {
+		if (i % 2) { /* most recently used first */
+			dcache_swap(s, i - 1, i);
+			i--;
+		}
+		st = s->dcache_state[i];
+	}
+	pthread_mutex_unlock(&s->dcache_mu);
+	return st;
+}
+
+/* Records |digest| as |state|.  Caller holds dcache_mu. */
+static void dcache_put_locked(struct rp_store *s, const uint8_t *digest, int state)
+{
+	size_t i = dcache_find(s, digest);
+	if (i == SIZE_MAX) {
+		i = dcache_set_of(digest);
+		if (s->dcache_state[i])
+			i++;
+		memcpy(s->dcache[i], digest, RP_DIGEST_LEN);
+	} else if (s->dcache_state[i] == DC_STORED) {
+		return;
+	}
+	s->dcache_state[i] = (uint8_t)state;
+}
+
+static void dcache_set(struct rp_store *s, const uint8_t *digest, int state)
+{
+	pthread_mutex_lock(&s->dcache_mu);
+	dcache_put_locked(s, digest, state);
+	pthread_mutex_unlock(&s->dcache_mu);
+}
+
+/* Remembers the bodies of |items| (just committed) as stored. */
 static void dcache_add(struct rp_store *s, struct item **items, size_t n)
 {
 	pthread_mutex_lock(&s->dcache_mu);
 	for (size_t k = 0; k < n; k++)
-		for (unsigned b = 0; b < items[k]->nbodies; b++) {
-			const uint8_t *d = items[k]->bodies[b].digest;
-			size_t i = dcache_slot(d);
-			memcpy(s->dcache[i], d, RP_DIGEST_LEN);
-			s->dcache_used[i] = 1;
-		}
+		for (unsigned b = 0; b < items[k]->nbodies; b++)
+			dcache_put_locked(s, items[k]->bodies[b].digest, DC_STORED);
 	pthread_mutex_unlock(&s->dcache_mu);
+}
+
+/* ---- item blocks ----
+ *
+ * Producers allocate items and the writer frees them: with plain malloc the
+ * heap grows in one thread and is trimmed in another, and the page faults
+ * of that churn cost more than the work itself.  Blocks of up to 64 KB are
+ * recycled by size class instead (at most ITEM_CACHE_BYTES kept). */
+
+#define ITEM_CLASS_MIN 512 /* classes: 512 B << 0 .. ITEM_CLASSES-1 (64 KB) */
+#define ITEM_CACHE_BYTES (32u << 20)
+
+static int item_class(size_t size)
+{
+	for (int c = 0; c < ITEM_CLASSES; c++)
+		if (size <= (size_t)ITEM_CLASS_MIN << c)
+			return c;
+	return -1;
+}
+
+static struct item *item_new(struct rp_store *s, enum item_kind kind, size_t data_len)
+{
+	size_t size = sizeof(struct item) + data_len;
+	int cls = item_class(size);
+	struct item *it = NULL;
+	if (cls >= 0) {
+		size = (size_t)ITEM_CLASS_MIN << cls;
+		pthread_mutex_lock(&s->ifree_mu);
+		if ((it = s->ifree[cls])) {
+			s->ifree[cls] = it->next;
+			s->ifree_bytes -= size;
+		}
+		pthread_mutex_unlock(&s->ifree_mu);
+	}
+	if (!it)
+		it = rp_xmalloc(size);
+	memset(it, 0, sizeof(*it));
+	it->kind = kind;
+	it->size = size;
+	it->cls = cls;
+	return it;
+}
+
+/* Frees (or keeps for reuse) |n| items. */
+static void items_free(struct rp_store *s, struct item **items, size_t n)
+{
+	pthread_mutex_lock(&s->ifree_mu);
+	for (size_t i = 0; i < n; i++) {
+		struct item *it = items[i];
+		if (it->cls >= 0 && s->ifree_bytes + it->size <= ITEM_CACHE_BYTES) {
+			it->next = s->ifree[it->cls];
+			s->ifree[it->cls] = it;
+			s->ifree_bytes += it->size;
+			items[i] = NULL;
+		}
+	}
+	pthread_mutex_unlock(&s->ifree_mu);
+	for (size_t i = 0; i < n; i++)
+		free(items[i]);
+}
+
+static void item_free(struct rp_store *s, struct item *it)
+{
+	if (it)
+		items_free(s, &it, 1);
 }
 
 /* ---- the queue ---- */
@@ -178,6 +325,7 @@ static int queue_push(struct rp_store *s, struct item *it, unsigned flags)
 		s->q_head = it;
 	s->q_tail = it;
 	s->q_n++;
+	atomic_store_explicit(&s->q_depth, s->q_n, memory_order_relaxed);
 	s->q_bytes += it->size;
 	if (it->urgent)
 		s->q_urgent++;
@@ -189,46 +337,42 @@ static int queue_push(struct rp_store *s, struct item *it, unsigned flags)
 	it = NULL;
 out:
 	pthread_mutex_unlock(&s->q_mu);
-	free(it);
+	item_free(s, it);
 	return rc;
 }
 
 static int queue_looks_full(struct rp_store *s)
 {
-	pthread_mutex_lock(&s->q_mu);
-	int full = s->q_n >= s->queue_len;
-	pthread_mutex_unlock(&s->q_mu);
-	return full;
-}
-
-static struct item *item_new(enum item_kind kind, size_t data_len)
-{
-	size_t size = sizeof(struct item) + data_len;
-	struct item *it = rp_xmalloc(size);
-	memset(it, 0, sizeof(*it));
-	it->kind = kind;
-	it->size = size;
-	return it;
+	return atomic_load_explicit(&s->q_depth, memory_order_relaxed) >= s->queue_len;
 }
 
 /* ---- producers ---- */
 
-/* Hashes |body| and, unless the digest is known to be stored, compresses it
- * into |frame|.  Fills |ref|.  0 or RP_E_LIMIT. */
+/* Decides how |body| is stored.  Hashes it; a body the cache knows to be
+ * stored becomes a bare reference; a small body met for the first time
+ * stays inline (|ref|->present left 0); any other is compressed into
+ * |frame| and referenced.  0 or RP_E_LIMIT. */
 static int prepare_body(struct rp_store *s, struct wctx *c, struct rp_slice body,
 			struct rp_buf *frame, struct rp_record_body_ref *ref)
 {
 	unsigned dlen = 0;
+	uint8_t digest[RP_DIGEST_LEN];
 	rp_buf_clear(frame);
 	if (body.n > RP_LIMIT_BODY_DECODED)
 		return RP_E_LIMIT;
 	if (!EVP_DigestInit_ex(c->md, s->sha256, NULL) ||
 	    !EVP_DigestUpdate(c->md, body.p, body.n) ||
-	    !EVP_DigestFinal_ex(c->md, ref->digest, &dlen) || dlen != RP_DIGEST_LEN)
+	    !EVP_DigestFinal_ex(c->md, digest, &dlen) || dlen != RP_DIGEST_LEN)
 		rp_oom(); /* SHA-256 over memory fails only when allocation does */
+	int known = dcache_get(s, digest);
+	if (body.n < SHARE_BODY_MIN && known == DC_NONE) {
+		dcache_set(s, digest, DC_SEEN);
+		return 0;
+	}
+	memcpy(ref->digest, digest, RP_DIGEST_LEN);
 	ref->present = 1;
 	ref->len = body.n;
-	if (dcache_has(s, ref->digest))
+	if (known == DC_STORED)
 		return 0;
 	size_t bound = ZSTD_compressBound(body.n);
 	if (rp_buf_reserve(frame, bound))
@@ -270,14 +414,17 @@ int rp_store_put(struct rp_store *s, const struct rp_exchange *x, unsigned flags
 	c = wctx_get(s);
 	msgs[RP_BODY_REQ] = &x->req.m;
 	msgs[RP_BODY_RESP] = &x->resp.m;
+	unsigned ninline = 0;
 	for (int i = 0; i < 2; i++) {
 		memset(&refs[i], 0, sizeof(refs[i]));
 		rp_buf_clear(&c->frame[i]);
-		if (msgs[i]->body.n <= INLINE_BODY_MAX)
-			continue;
-		if ((rc = prepare_body(s, c, msgs[i]->body, &c->frame[i], &refs[i])))
+		if (msgs[i]->body.n > INLINE_BODY_MAX &&
+		    (rc = prepare_body(s, c, msgs[i]->body, &c->frame[i], &refs[i])))
 			goto out;
-		ropts.refs[i] = &refs[i];
+		if (refs[i].present)
+			ropts.refs[i] = &refs[i];
+		else
+			ninline += msgs[i]->body.n > 0;
 	}
 	struct rp_exchange tmp = *x;
 	tmp.id = atomic_fetch_add(&s->next_id, 1);
@@ -287,8 +434,9 @@ int rp_store_put(struct rp_store *s, const struct rp_exchange *x, unsigned flags
 
 	size_t rec_len = rp_buf_len(&c->rec);
 	size_t f0 = rp_buf_len(&c->frame[0]), f1 = rp_buf_len(&c->frame[1]);
-	it = item_new(ITEM_EXCHANGE, KEY_LEN + rec_len + f0 + f1);
+	it = item_new(s, ITEM_EXCHANGE, KEY_LEN + rec_len + f0 + f1);
 	it->id = tmp.id;
+	it->ninline = ninline;
 	it->key_off = 0;
 	it->key_len = KEY_LEN;
 	rp_store_key(it->data, x->t.req_start, tmp.id);
@@ -324,7 +472,7 @@ out:
 		atomic_fetch_add(&s->st.dropped_error, 1);
 	if (c)
 		wctx_put(s, c);
-	free(it);
+	item_free(s, it);
 	return rc;
 }
 
@@ -342,7 +490,7 @@ int rp_store_put_conn(struct rp_store *s, const struct rp_conn *conn, unsigned f
 	rp_buf_init(&b, 8192);
 	if ((rc = rp_store_conn_encode(conn, &b)))
 		goto out;
-	it = item_new(ITEM_CONN, 8 + rp_buf_len(&b));
+	it = item_new(s, ITEM_CONN, 8 + rp_buf_len(&b));
 	for (int i = 0; i < 8; i++)
 		it->data[i] = (uint8_t)(conn->id >> (56 - 8 * i));
 	it->key_len = 8;
@@ -353,7 +501,7 @@ int rp_store_put_conn(struct rp_store *s, const struct rp_conn *conn, unsigned f
 	it = NULL;
 out:
 	rp_buf_dispose(&b);
-	free(it);
+	item_free(s, it);
 	return rc;
 }
 
@@ -374,7 +522,7 @@ int rp_store_meta_set(struct rp_store *s, const char *key, const char *value)
 	size_t kn = strlen(key), vn = strlen(value);
 	if (kn > META_KEY_MAX || vn > META_VALUE_MAX)
 		return RP_E_LIMIT;
-	struct item *it = item_new(ITEM_META, kn + vn);
+	struct item *it = item_new(s, ITEM_META, kn + vn);
 	it->urgent = 1;
 	it->key_len = kn;
 	it->val_off = kn;
@@ -406,8 +554,8 @@ int rp_store_flush(struct rp_store *s)
 
 /* Counts a batch adds, applied only once its transaction committed. */
 struct batch_counts {
-	uint64_t committed, bodies_new, bodies_dedup, bytes_record, bytes_body_raw,
-		bytes_body_stored;
+	uint64_t committed, bodies_new, bodies_dedup, bodies_inline, bytes_record,
+		bytes_body_raw, bytes_body_stored;
 	uint8_t last_key[KEY_LEN];
 	uint64_t last_id, max_id, body_bytes;
 };
@@ -483,6 +631,7 @@ static int txn_write(struct rp_store *s, struct item **items, size_t n, struct b
 				if (rc)
 					goto out;
 			}
+			bc->bodies_inline += it->ninline;
 			bc->max_id = RP_MAX(bc->max_id, it->id);
 			bc->committed++;
 			bc->bytes_record += it->val_len;
@@ -521,6 +670,7 @@ static void apply_counts(struct rp_store *s, const struct batch_counts *bc)
 	atomic_fetch_add(&s->st.committed, bc->committed);
 	atomic_fetch_add(&s->st.bodies_new, bc->bodies_new);
 	atomic_fetch_add(&s->st.bodies_dedup, bc->bodies_dedup);
+	atomic_fetch_add(&s->st.bodies_inline, bc->bodies_inline);
 	atomic_fetch_add(&s->st.bytes_record, bc->bytes_record);
 	atomic_fetch_add(&s->st.bytes_body_raw, bc->bytes_body_raw);
 	atomic_fetch_add(&s->st.bytes_body_stored, bc->bytes_body_stored);
@@ -567,41 +717,38 @@ static void drop(struct rp_store *s, struct item **items, size_t n, int err)
 static void write_range(struct rp_store *s, struct item **items, size_t n)
 {
 	struct batch_counts bc;
-	if (atomic_load(&s->at_ceiling)) {
-		drop(s, items, n, RP_E_FULL);
-		return;
-	}
-	for (;;) {
-		int rc = txn_write(s, items, n, &bc);
+	int rc = MDB_MAP_FULL;
+	while (rc == MDB_MAP_FULL) {
+		if (atomic_load(&s->at_ceiling)) {
+			drop(s, items, n, RP_E_FULL);
+			return;
+		}
+		rc = txn_write(s, items, n, &bc);
 		if (rc == 0) {
 			apply_counts(s, &bc);
 			dcache_add(s, items, n);
 			return;
 		}
-		if (rc == MDB_MAP_FULL) {
-			int g = grow_map(s);
-			if (g == 0)
-				continue;
-			if (g == RP_E_FULL && n > 1)
-				goto split;
-			if (g == RP_E_FULL) {
-				atomic_store(&s->at_ceiling, 1);
-				drop(s, items, n, RP_E_FULL);
-				log_ceiling(s);
-				return;
-			}
+		if (rc != MDB_MAP_FULL)
+			break;
+		int g = grow_map(s);
+		if (g == RP_E_FULL && n == 1) {
+			atomic_store(&s->at_ceiling, 1);
+			log_ceiling(s);
+		} else if (g == RP_E_FULL) {
+			break; /* at the ceiling: keep whatever part of it fits */
+		} else if (g) {
 			drop(s, items, n, RP_E_STORE);
 			return;
 		}
-		if (rc == MDB_TXN_FULL && n > 1)
-			goto split;
-		rp_store_mdb_err(s, rc, "write batch");
-		drop(s, items, n, RP_E_STORE);
+	}
+	if ((rc == MDB_MAP_FULL || rc == MDB_TXN_FULL) && n > 1) {
+		write_range(s, items, n / 2);
+		write_range(s, items + n / 2, n - n / 2);
 		return;
 	}
-split:
-	write_range(s, items, n / 2);
-	write_range(s, items + n / 2, n - n / 2);
+	rp_store_mdb_err(s, rc, "write batch");
+	drop(s, items, n, RP_E_STORE);
 }
 
 static void deadline_ts(int64_t mono, struct timespec *ts)
@@ -641,6 +788,7 @@ static void *writer_main(void *arg)
 				s->q_tail = NULL;
 			s->q_n--;
 			s->q_bytes -= it->size;
+			atomic_store_explicit(&s->q_depth, s->q_n, memory_order_relaxed);
 			if (it->urgent)
 				s->q_urgent--;
 			bytes += it->size;
@@ -652,8 +800,7 @@ static void *writer_main(void *arg)
 
 		write_range(s, batch, n);
 		uint64_t last = batch[n - 1]->seq;
-		for (size_t i = 0; i < n; i++)
-			free(batch[i]);
+		items_free(s, batch, n);
 
 		pthread_mutex_lock(&s->q_mu);
 		s->seq_done = last;
@@ -675,7 +822,7 @@ int rp_store_writer_start(struct rp_store *s)
 		return RP_E_STORE;
 	}
 	s->dcache = rp_xcalloc(DCACHE_SLOTS, RP_DIGEST_LEN);
-	s->dcache_used = rp_xcalloc(DCACHE_SLOTS, 1);
+	s->dcache_state = rp_xcalloc(DCACHE_SLOTS, 1);
 	s->q_want = 1;
 	int rc = pthread_create(&s->writer, NULL, writer_main, s);
 	if (rc) {

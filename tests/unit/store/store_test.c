@@ -317,7 +317,14 @@ static void test_roundtrip(void **state)
 	assert_int_equal(t.exchanges, RT_N);
 	assert_int_equal(t.first_ns, 0);
 	assert_int_equal(t.last_ns, max_ts);
-	assert_int_equal(t.bodies, RT_N - RT_N / 3); /* distinct, one per i % 3 != 0 */
+	/* distinct, one per i % 3 != 0 of 1 KB or more; the smaller ones, each
+	 * seen once, stay inline */
+	unsigned shared = 0;
+	for (unsigned i = 0; i < RT_N; i++)
+		shared += i % 3 && 300 + i * 7 >= 1024;
+	assert_int_equal(t.bodies, shared);
+	assert_int_equal(st.bodies_new, shared);
+	assert_int_equal(st.bodies_inline, RT_N /* request bodies */ + RT_N - RT_N / 3 - shared);
 	assert_true(t.body_bytes_stored > 0 && t.map_used > 0);
 	rp_store_close(s);
 	for (unsigned i = 0; i < RT_N; i++)
@@ -369,6 +376,45 @@ static void test_dedup(void **state)
 	/* an independent count */
 	assert_int_equal(mdb_stat_entries(path, "bodies"), 1);
 	assert_int_equal(mdb_stat_entries(path, "exchanges"), 1000);
+}
+
+/* A small body is kept inline the first time, then shared. */
+static void test_small_bodies(void **state)
+{
+	(void)state;
+	const char *path = sub("c");
+	struct rp_store *s = create_store(path);
+	for (unsigned i = 0; i < 100; i++) {
+		struct rp_exchange *x = make_exchange(i, 1000 + i, 9, 300);
+		x->req.m.body = RP_SLICE_NULL;
+		assert_int_equal(rp_store_put(s, x, RP_STORE_WAIT, NULL), 0);
+		rp_exchange_free(x);
+	}
+	/* 32 bytes or less: always inline, never hashed into `bodies` */
+	struct rp_exchange *x = make_exchange(100, 2000, 0, 0);
+	x->resp.m.body = RP_SLICE_LIT("{\"ok\":true}");
+	assert_int_equal(rp_store_put(s, x, RP_STORE_WAIT, NULL), 0);
+	rp_exchange_free(x);
+	assert_int_equal(rp_store_flush(s), 0);
+	struct rp_store_stats st;
+	rp_store_get_stats(s, &st);
+	/* the first 300-byte body, and the tiny exchange's two bodies */
+	assert_int_equal(st.bodies_inline, 1 + 2);
+	assert_int_equal(st.bodies_new, 1);
+	assert_int_equal(st.bodies_dedup, 98);
+	char *want = make_body(9, 300);
+	for (uint64_t id = 1; id <= 100; id++) {
+		assert_int_equal(rp_store_get(s, id, 0, &x, NULL), 0);
+		assert_int_equal(x->resp.m.body.n, 300);
+		assert_memory_equal(x->resp.m.body.p, want, 300);
+		rp_exchange_free(x);
+	}
+	free(want);
+	assert_int_equal(rp_store_get(s, 101, 0, &x, NULL), 0);
+	assert_slice_eq(x->resp.m.body, RP_SLICE_LIT("{\"ok\":true}"));
+	rp_exchange_free(x);
+	rp_store_close(s);
+	assert_int_equal(mdb_stat_entries(path, "bodies"), 1);
 }
 
 /* ---- ids across sessions, meta ---- */
@@ -729,7 +775,7 @@ static void test_bad_records(void **state)
 {
 	(void)state;
 	const char *path = sub("c");
-	fill(path, 20, 500);
+	fill(path, 20, 2000);
 	MDB_env *env;
 	MDB_txn *txn;
 	MDB_dbi ex, bodies;
@@ -1100,6 +1146,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_roundtrip, setup_dir, teardown_dir),
 		cmocka_unit_test_setup_teardown(test_dedup, setup_dir, teardown_dir),
+		cmocka_unit_test_setup_teardown(test_small_bodies, setup_dir, teardown_dir),
 		cmocka_unit_test_setup_teardown(test_ids_continue, setup_dir, teardown_dir),
 		cmocka_unit_test_setup_teardown(test_meta_and_conns, setup_dir, teardown_dir),
 		cmocka_unit_test_setup_teardown(test_batch_by_time, setup_dir, teardown_dir),
