@@ -39,5 +39,6 @@ int rp_cmd_show(int argc, char **argv);
 int rp_cmd_export(int argc, char **argv);
 int rp_cmd_import(int argc, char **argv);
 int rp_cmd_stats(int argc, char **argv);
+int rp_cmd_replay(int argc, char **argv);
 
 #endif

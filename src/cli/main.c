@@ -18,6 +18,7 @@ static const struct rp_cli_cmd commands[] = {
 	{"export", "export a corpus as HAR 1.2 or JSON lines", rp_cmd_export},
 	{"import", "import a HAR file into a corpus", rp_cmd_import},
 	{"stats", "summarise a corpus", rp_cmd_stats},
+	{"replay", "replay a corpus at a target and diff every response", rp_cmd_replay},
 };
 
 static void usage(FILE *f)
