@@ -10,12 +10,14 @@
  * bare loop's records are encoded before its clock starts.
  *
  * Usage: store_bench [N1K [N16K [PRODUCERS]]]  (RP_BENCH_DIR: where corpora
- * go, default /tmp; RP_BENCH_ONLY=store|bare runs one side, for profiling).
+ * go, default /tmp; RP_BENCH_ONLY=store|bare runs one side, for profiling;
+ * RP_BENCH_SYNC=data|full runs the store in that sync mode).
  */
 #include "config.h"
 
 #include <inttypes.h>
 #include <lmdb.h>
+#include <openssl/evp.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,6 +25,7 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+#include <zstd.h>
 
 #include "reprise/limits.h"
 #include "reprise/store.h"
@@ -189,8 +192,9 @@ static void *produce(void *arg)
 	return NULL;
 }
 
-/* CPU seconds of the last store run: all threads, and the producers. */
-static double store_cpu, producer_cpu;
+/* CPU seconds of the last store run (all threads, and the producers) and
+ * of the last bare run. */
+static double store_cpu, producer_cpu, bare_cpu;
 
 static double store_run(const char *dir, struct workload *w, int producers,
 			struct rp_store_stats *st)
@@ -199,6 +203,11 @@ static double store_run(const char *dir, struct workload *w, int producers,
 	const char *why;
 	rm_corpus(dir);
 	struct rp_store_opts o = {.path = dir, .create = 1, .map_init = 1ULL << 30};
+	const char *sync = getenv("RP_BENCH_SYNC"); /* none (default), data, full */
+	if (sync && !strcmp(sync, "data"))
+		o.sync = RP_STORE_SYNC_DATA;
+	else if (sync && !strcmp(sync, "full"))
+		o.sync = RP_STORE_SYNC_FULL;
 	if (rp_store_open(&o, &s, &why)) {
 		fprintf(stderr, "open: %s\n", why);
 		exit(1);
@@ -244,6 +253,7 @@ static double bare_run(const char *dir, struct rp_buf *rec, size_t n)
 	mdb_dbi_open(txn, "exchanges", MDB_CREATE, &dbi);
 	mdb_txn_commit(txn);
 	int64_t t0 = rp_mono_ns();
+	double c0 = process_cpu();
 	for (size_t i = 0; i < n; i += 1000) {
 		if (mdb_txn_begin(env, NULL, 0, &txn))
 			exit(1);
@@ -265,9 +275,62 @@ static double bare_run(const char *dir, struct rp_buf *rec, size_t n)
 			exit(1);
 	}
 	double sec = (double)(rp_mono_ns() - t0) / 1e9;
+	bare_cpu = process_cpu() - c0;
 	mdb_env_close(env);
 	rm_corpus(dir);
 	return sec;
+}
+
+/* What the producer's steps cost alone, single-threaded, per record: SHA-256
+ * of the body, zstd (level 1, as the store) of the distinct half, and the
+ * record encoding with the body as a reference. */
+static void producer_costs(struct workload *w, size_t n)
+{
+	EVP_MD *md = EVP_MD_fetch(NULL, "SHA256", NULL);
+	EVP_MD_CTX *mc = EVP_MD_CTX_new();
+	ZSTD_CCtx *z = ZSTD_createCCtx();
+	ZSTD_CCtx_setParameter(z, ZSTD_c_compressionLevel, 1);
+	ZSTD_CCtx_setParameter(z, ZSTD_c_checksumFlag, 1);
+	struct rp_buf out;
+	rp_buf_init(&out, RP_LIMIT_RECORD);
+	uint8_t d[32];
+	unsigned dl;
+	n = RP_MIN(n, 20000);
+	/* thread CPU time, so that a busy machine does not bill its waits */
+	double t0 = thread_cpu();
+	for (size_t i = 0; i < n; i++) {
+		stamp(w, i);
+		struct rp_slice b = w->t[i % TEMPLATES]->resp.m.body;
+		EVP_DigestInit_ex(mc, md, NULL);
+		EVP_DigestUpdate(mc, b.p, b.n);
+		EVP_DigestFinal_ex(mc, d, &dl);
+	}
+	double t1 = thread_cpu();
+	for (size_t i = 0; i < n; i += 2) {
+		stamp(w, i);
+		struct rp_slice b = w->t[i % TEMPLATES]->resp.m.body;
+		rp_buf_clear(&out);
+		rp_buf_reserve(&out, ZSTD_compressBound(b.n));
+		ZSTD_compress2(z, out.base, out.cap, b.p, b.n);
+	}
+	double t2 = thread_cpu();
+	for (size_t i = 0; i < n; i++) {
+		stamp(w, i);
+		struct rp_exchange *x = w->t[i % TEMPLATES];
+		struct rp_record_body_ref ref = {1, {0}, x->resp.m.body.n};
+		struct rp_record_opts ro = {{NULL, &ref}};
+		rp_buf_clear(&out);
+		rp_record_encode(x, &ro, &out);
+	}
+	double t3 = thread_cpu();
+	double t_sha = (t1 - t0) * 1e9, t_zstd = (t2 - t1) * 1e9, t_enc = (t3 - t2) * 1e9;
+	printf("  producer steps alone, per record: SHA-256 %.2f us, zstd-1 (distinct half) %.2f us, "
+	       "record encode %.2f us\n",
+	       t_sha / (double)n / 1e3, t_zstd / (double)n / 1e3, t_enc / (double)n / 1e3);
+	rp_buf_dispose(&out);
+	ZSTD_freeCCtx(z);
+	EVP_MD_CTX_free(mc);
+	EVP_MD_free(md);
 }
 
 static int cmp_double(const void *a, const void *b)
@@ -322,8 +385,14 @@ static void run(const char *label, size_t body_len, size_t n, int producers)
 	printf("  bare LMDB (1000/txn, NOSYNC)   %9.0f rec/s  %7.1f MB/s\n", (double)n / b, mb / b);
 	printf("  rp_store_put + flush (%d prod) %9.0f rec/s  %7.1f MB/s  = %3.0f%% of bare\n",
 	       producers, (double)n / s, mb / s, 100.0 * b / s);
-	printf("  CPU per record in the last store run: %.2f us, of which producers %.2f us\n",
-	       store_cpu / (double)n * 1e6, producer_cpu / (double)n * 1e6);
+	double pc = producer_cpu / (double)n * 1e6, wc = (store_cpu - producer_cpu) / (double)n * 1e6;
+	double bc = bare_cpu / (double)n * 1e6;
+	printf("  CPU per record (last runs): bare %.2f us; store %.2f us = producers %.2f + writer %.2f\n",
+	       bc, pc + wc, pc, wc);
+	printf("  estimate on idle cores (one per producer, one for the writer): %.0f%% of bare "
+	       "(bare CPU / CPU of the slowest stage)\n",
+	       100.0 * bc / RP_MAX(pc / producers, wc));
+	producer_costs(&w, n);
 	printf("  store wrote %" PRIu64 " records; bodies: %" PRIu64 " shared new (%.1f MB raw -> "
 	       "%.1f MB zstd), %" PRIu64 " deduplicated, %" PRIu64 " inline\n",
 	       st.committed, st.bodies_new, (double)st.bytes_body_raw / 1e6,

@@ -136,8 +136,10 @@ int rp_endpoint_parse(const char *s, struct rp_endpoint *out);
  * only codings we know (gzip, x-gzip, deflate, br, zstd, identity), the body
  * is replaced by the decoded bytes (allocated in |pool|, at most |max| bytes),
  * |encoding| remembers the header value and |wire_len| the encoded length.
- * Returns 0, RP_E_FORMAT when the body is corrupt (body left as it was,
- * caller flags RP_XF_CODING_ERROR), or RP_E_LIMIT past |max|. */
+ * Several Content-Encoding header lines count as one list; an empty body (HEAD,
+ * 204, 304) is left alone.  |wire_len| and |orig_len| are set in every case.
+ * Returns 0, RP_E_FORMAT when the body is corrupt or a coding is unknown (body
+ * left as it was, caller flags RP_XF_CODING_ERROR), or RP_E_LIMIT past |max|. */
 int rp_message_decode_body(struct rp_message *m, struct rp_pool *pool, size_t max);
 
 #endif

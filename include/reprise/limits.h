@@ -29,8 +29,31 @@
 #define RP_LIMIT_STORE_MAP_INIT  (64ULL << 20)       /* initial map size */
 #define RP_LIMIT_STORE_MAX_SIZE  (8ULL << 30)        /* default --max-size */
 
+/* Recorder (between sources and the store) */
+#define RP_LIMIT_RECORDER_QUEUE  8192                /* exchanges waiting to be recorded */
+#define RP_LIMIT_RECORDER_QUEUE_BYTES (256ULL << 20) /* bytes those exchanges hold */
+
+/* Proxy: defaults of the flags of `reprise proxy` */
+#define RP_LIMIT_PROXY_CONNS     10000               /* client connections (--max-conns) */
+#define RP_LIMIT_PROXY_POOL      64                  /* idle upstream conns per worker */
+#define RP_LIMIT_PROXY_READ      (64 * 1024)         /* bytes asked of one read() */
+#define RP_LIMIT_PROXY_HIWAT     (256 * 1024)        /* output queued before the other
+                                                        side stops being read */
+#define RP_LIMIT_PROXY_PIPELINE  (64 * 1024)         /* pipelined request bytes read
+                                                        ahead while a response is due */
+
 /* Import / JSON */
 #define RP_LIMIT_IMPORT_FILE     (1024ULL << 20)     /* HAR file size */
+
+/* Masking */
+#define RP_LIMIT_MASK_FILE       (1024 * 1024) /* one rule file */
+#define RP_LIMIT_MASK_LINE       4096          /* one rule line */
+#define RP_LIMIT_MASK_RULES      10000         /* rules in a set, includes expanded */
+#define RP_LIMIT_MASK_INCLUDE    16            /* include nesting */
+#define RP_LIMIT_MASK_JSON_DEPTH 256           /* JSON nesting masked structurally */
+#define RP_LIMIT_MASK_PARTS      1024          /* multipart parts per body */
+#define RP_LIMIT_MASK_NEST       4             /* multipart/JSON-in-part nesting */
+#define RP_LIMIT_MASK_REGEX_WORK 10000000      /* PCRE2 match limit per match */
 
 /* Diff */
 #define RP_LIMIT_DIFF_BODY       (8 * 1024 * 1024)   /* bodies parsed (JSON, lines);

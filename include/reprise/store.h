@@ -2,21 +2,32 @@
  * store: the corpus, an LMDB environment (a directory, files 0600).
  *
  * Named databases:
- *   meta       key string -> value string (schema, tool version, mask digest,
- *              key fingerprint, created, next id)
- *   exchanges  be64(request-start ns) | be64(id) -> record (record.h), bodies
- *              as references; a cursor walks in time order
+ *   meta       key string -> value string: schema, tool_version (last
+ *              writer), created_by, created (RFC 3339), next_id, body_bytes,
+ *              and free keys for later stages (mask_digest,
+ *              key_fingerprint, ...)
+ *   exchanges  be64(request-start ns, 0 when unknown) | be64(id) -> record
+ *              (record.h), bodies as references; a cursor walks in time order
  *   ids        be64(id) -> exchanges key, for lookup by id
- *   conns      be64(conn id) -> connection record
- *   bodies     SHA-256 of the body -> zstd frame, stored once however often
- *              the body repeats
+ *   conns      be64(conn id) -> connection record ("RPC" 1, see conn.c)
+ *   bodies     SHA-256 of the body -> zstd frame (with checksum), stored once
+ *              however often the body repeats
  *
  * Writing: rp_store_put encodes, hashes and compresses in the caller's
  * thread and queues the result; one writer thread drains the bounded queue
  * and commits in batches (by count and by time).  When the map is full it
- * grows up to |max_size|, then refuses further records (counted, logged)
- * without touching what is stored.  Reading: any number of readers, each a
- * read transaction, lock-free with respect to the writer.
+ * grows (doubling) up to |max_size|, then refuses further records
+ * (counted, logged) without touching what is stored.  Reading: any number of
+ * readers, each a read transaction, lock-free with respect to the writer
+ * (they hold a shared lock only while a call runs, which lets the writer
+ * remap the grown file between calls).
+ *
+ * Corruption: LMDB keeps no checksums.  What LMDB reports (MDB_CORRUPTED,
+ * MDB_PAGE_NOTFOUND, MDB_INVALID, ...) and what our decoders catch (record
+ * framing, zstd checksums, body lengths, values that would run past the end
+ * of the file) comes back as RP_E_FORMAT.  A page whose own structure is
+ * damaged (branch or leaf headers, node offsets) can still crash LMDB
+ * itself while it walks the tree; that is outside what we can check.
  */
 #ifndef REPRISE_STORE_H
 #define REPRISE_STORE_H

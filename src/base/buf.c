@@ -50,7 +50,9 @@ int rp_buf_reserve(struct rp_buf *b, size_t n)
 		b->rd = 0;
 		b->wr = live;
 	}
-	size_t cap = b->cap ? b->cap : 256;
+	/* the first allocation too must respect |max|, or the space between
+	 * max and 256 would be writable past the cap */
+	size_t cap = b->cap ? b->cap : RP_MIN((size_t)256, b->max);
 	while (cap - live < n)
 		cap = cap > b->max / 2 ? b->max : cap * 2;
 	b->base = rp_xrealloc(b->base, cap);

@@ -122,7 +122,7 @@ void rp_pool_reset(struct rp_pool *pool)
 void *rp_pool_alloc(struct rp_pool *pool, size_t n)
 {
 	size_t need = (n + 15) & ~(size_t)15;
-	if (need < n)
+	if (need < n || need > SIZE_MAX - sizeof(struct chunk)) /* chunk size would wrap */
 		rp_oom();
 	pool->used += need;
 	if (need > pool->chunk_size / 4) {

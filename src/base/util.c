@@ -141,16 +141,62 @@ static int digits(const char **s, int n, int *out)
 	return 0;
 }
 
+#define NS_PER_S 1000000000LL
+
+/* Nanoseconds of the fraction digits at |*s| (after the dot); digits past
+ * the ninth are read and ignored.  -1 when there is no digit. */
+static int64_t fraction(const char **s)
+{
+	int64_t frac = 0, scale = NS_PER_S / 10;
+	if (!isdigit((unsigned char)**s))
+		return -1;
+	for (; isdigit((unsigned char)**s); (*s)++) {
+		frac += (**s - '0') * scale;
+		scale /= 10;
+	}
+	return frac;
+}
+
+/* "@[-]SECONDS[.FRACTION]", exactly (no floating point on the way). */
+static int parse_epoch(const char *s, int64_t *out)
+{
+	int neg = *s == '-';
+	s += neg;
+	if (!isdigit((unsigned char)*s))
+		return RP_E_FORMAT;
+	uint64_t sec = 0;
+	for (; isdigit((unsigned char)*s); s++) {
+		sec = sec * 10 + (uint64_t)(*s - '0');
+		if (sec > (uint64_t)INT64_MAX / NS_PER_S + 1)
+			return RP_E_FORMAT;
+	}
+	int64_t frac = 0;
+	if (*s == '.') {
+		s++;
+		if ((frac = fraction(&s)) < 0)
+			return RP_E_FORMAT;
+	}
+	if (*s)
+		return RP_E_FORMAT;
+	/* at most 9223372037999999999: fits in uint64 */
+	uint64_t mag = sec * NS_PER_S + (uint64_t)frac;
+	if (neg ? mag > (uint64_t)INT64_MAX + 1 : mag > (uint64_t)INT64_MAX)
+		return RP_E_FORMAT;
+	*out = neg ? (mag == (uint64_t)INT64_MAX + 1 ? INT64_MIN : -(int64_t)mag) : (int64_t)mag;
+	return 0;
+}
+
+static int days_in_month(int y, int m)
+{
+	static const int days[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+	int leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+	return m == 2 && leap ? 29 : days[m - 1];
+}
+
 int rp_time_parse(const char *s, int64_t *out)
 {
-	if (s[0] == '@') {
-		char *end;
-		double v = strtod(s + 1, &end);
-		if (end == s + 1 || *end)
-			return RP_E_FORMAT;
-		*out = (int64_t)(v * 1e9);
-		return 0;
-	}
+	if (s[0] == '@')
+		return parse_epoch(s + 1, out);
 	int y, mo, d, h = 0, mi = 0, sec = 0;
 	if (digits(&s, 4, &y) || *s++ != '-' || digits(&s, 2, &mo) || *s++ != '-' ||
 	    digits(&s, 2, &d))
@@ -167,14 +213,8 @@ int rp_time_parse(const char *s, int64_t *out)
 				return RP_E_FORMAT;
 			if (*s == '.' || *s == ',') {
 				s++;
-				int64_t scale = 100000000;
-				if (!isdigit((unsigned char)*s))
+				if ((frac = fraction(&s)) < 0)
 					return RP_E_FORMAT;
-				while (isdigit((unsigned char)*s)) {
-					frac += (*s - '0') * scale;
-					scale /= 10;
-					s++;
-				}
 			}
 		}
 		if (*s == 'Z' || *s == 'z') {
@@ -185,12 +225,13 @@ int rp_time_parse(const char *s, int64_t *out)
 				return RP_E_FORMAT;
 			if (*s == ':')
 				s++;
-			if (digits(&s, 2, &om))
+			if (digits(&s, 2, &om) || oh > 23 || om > 59)
 				return RP_E_FORMAT;
 			off = sign * (oh * 3600 + om * 60);
 		}
 	}
-	if (*s || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 60)
+	if (*s || mo < 1 || mo > 12 || d < 1 || d > days_in_month(y, mo) || h > 23 || mi > 59 ||
+	    sec > 60)
 		return RP_E_FORMAT;
 	/* days from civil (proleptic Gregorian), no timezone library involved */
 	int yy = y - (mo <= 2);
@@ -199,8 +240,16 @@ int rp_time_parse(const char *s, int64_t *out)
 	int doy = (153 * (mo + (mo > 2 ? -3 : 9)) + 2) / 5 + d - 1;
 	int doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
 	int64_t days = (int64_t)era * 146097 + doe - 719468;
-	int64_t secs = days * 86400 + h * 3600 + mi * 60 + sec - off;
-	*out = secs * 1000000000 + frac;
+	int64_t secs = days * 86400 + h * 3600 + mi * 60 + sec - off, ns;
+	/* years 0000-9999 overflow int64 nanoseconds outside 1677-2262; before the
+	 * epoch, borrow a second so that the very first nanosecond fits */
+	if (secs < 0 && frac > 0) {
+		secs++;
+		frac -= NS_PER_S;
+	}
+	if (__builtin_mul_overflow(secs, NS_PER_S, &ns) || __builtin_add_overflow(ns, frac, &ns))
+		return RP_E_FORMAT;
+	*out = ns;
 	return 0;
 }
 

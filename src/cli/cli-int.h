@@ -45,6 +45,10 @@ int64_t rp_cli_end_ns(const struct rp_exchange *x);
  * (no limit) when neither is known. */
 int rp_cli_term_width(void);
 
+/* Writes |s| to stdout with control bytes (which recorded traffic may carry
+ * to a terminal as escape sequences) shown as \xNN. */
+void rp_cli_put_safe(struct rp_slice s);
+
 /* A JSON string of |s| for display: invalid UTF-8 bytes become U+FFFD. */
 json_t *rp_cli_json_str(struct rp_slice s);
 

@@ -98,6 +98,20 @@ int rp_cli_term_width(void)
 	return 0;
 }
 
+void rp_cli_put_safe(struct rp_slice s)
+{
+	size_t start = 0;
+	for (size_t i = 0; i < s.n; i++) {
+		if (s.p[i] >= 0x20 && s.p[i] != 0x7f)
+			continue;
+		fwrite(s.p + start, 1, i - start, stdout);
+		printf("\\x%02x", s.p[i]);
+		start = i + 1;
+	}
+	if (s.n > start)
+		fwrite(s.p + start, 1, s.n - start, stdout);
+}
+
 json_t *rp_cli_json_str(struct rp_slice s)
 {
 	json_t *j;

@@ -43,14 +43,18 @@ enum { W_ID = 5, W_TIME = 24, W_METHOD = 7, W_STATUS = 3, W_MS = 8, W_SIZE = 5 }
 static void cell(struct rp_slice s, int w, int pad)
 {
 	size_t n = s.n;
+	char *safe = rp_xmalloc(n + 1);
+	/* recorded bytes must not reach the terminal as escape sequences */
+	for (size_t i = 0; i < n; i++)
+		safe[i] = (s.p[i] < 0x20 || s.p[i] == 0x7f) ? '?' : (char)s.p[i];
 	if (w > 0 && n > (size_t)w && w > 5) {
 		size_t head = ((size_t)w - 3) / 2, tail = (size_t)w - 3 - head;
-		printf("%.*s...%.*s", (int)head, (const char *)s.p, (int)tail,
-		       (const char *)s.p + n - tail);
+		printf("%.*s...%.*s", (int)head, safe, (int)tail, safe + n - tail);
 		n = (size_t)w;
 	} else {
-		printf("%.*s", (int)n, (const char *)s.p);
+		fwrite(safe, 1, n, stdout);
 	}
+	free(safe);
 	for (size_t i = n; pad && (int)i < pad; i++)
 		putchar(' ');
 }
@@ -58,8 +62,9 @@ static void cell(struct rp_slice s, int w, int pad)
 static void row_table(const struct rp_exchange *x, uint64_t req_len, uint64_t resp_len,
 		      int host_w, int path_w)
 {
-	char ts[40], rq[16], rs[16], fl[256], ms[24], st[8];
-	rp_time_format(x->t.req_start, ts, sizeof(ts));
+	char ts[40] = "-", rq[16], rs[16], fl[256], ms[24], st[8];
+	if (x->t.req_start)
+		rp_time_format(x->t.req_start, ts, sizeof(ts));
 	rp_cli_human_size(req_len, rq, sizeof(rq));
 	rp_cli_human_size(resp_len, rs, sizeof(rs));
 	double d = rp_cli_span_ms(x->t.req_start, rp_cli_end_ns(x));
@@ -93,7 +98,7 @@ static void row_json(const struct rp_exchange *x, uint64_t req_len, uint64_t res
 	json_t *o = json_object();
 	double d = rp_cli_span_ms(x->t.req_start, rp_cli_end_ns(x));
 	json_object_set_new(o, "id", json_integer((json_int_t)x->id));
-	json_object_set_new(o, "time", json_string(ts));
+	json_object_set_new(o, "time", x->t.req_start ? json_string(ts) : json_null());
 	json_object_set_new(o, "start_ns", json_integer(x->t.req_start));
 	json_object_set_new(o, "method", rp_cli_json_str(x->req.method));
 	json_object_set_new(o, "scheme", rp_cli_json_str(x->req.scheme));

@@ -16,8 +16,11 @@ static const struct rp_cli_cmd commands[] = {
 	{"ls", "list recorded exchanges", rp_cmd_ls},
 	{"show", "show one exchange with headers and body", rp_cmd_show},
 	{"export", "export a corpus as HAR 1.2 or JSON lines", rp_cmd_export},
-	{"import", "import a HAR file into a corpus", rp_cmd_import},
+	{"import", "import a HAR file or JSON lines into a corpus", rp_cmd_import},
 	{"stats", "summarise a corpus", rp_cmd_stats},
+	{"proxy", "record HTTP/1.1 traffic as a reverse proxy", rp_cmd_proxy},
+	{"mask", "check rule files; show what masks do to sample traffic", rp_cmd_mask},
+	{"audit", "scan a corpus for personal data the masks missed", rp_cmd_audit},
 	{"replay", "replay a corpus at a target and diff every response", rp_cmd_replay},
 };
 

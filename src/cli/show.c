@@ -51,9 +51,9 @@ static void print_headers(const char *prefix, const struct rp_headers *h)
 {
 	for (size_t i = 0; i < h->n; i++) {
 		fputs(prefix, stdout);
-		put(h->v[i].name);
+		rp_cli_put_safe(h->v[i].name);
 		fputs(": ", stdout);
-		put(h->v[i].value);
+		rp_cli_put_safe(h->v[i].value);
 		putchar('\n');
 	}
 }
@@ -130,8 +130,9 @@ static void fmt_ms(char *out, size_t n, int64_t from, int64_t to)
 
 static void print_facts(struct rp_store *s, const struct rp_exchange *x)
 {
-	char ts[40], fl[256], cl[64], sv[64], a[32], b[32], c[32], d[32];
-	rp_time_format(x->t.req_start, ts, sizeof(ts));
+	char ts[40] = "- (unknown)", fl[256], cl[64], sv[64], a[32], b[32], c[32], d[32];
+	if (x->t.req_start)
+		rp_time_format(x->t.req_start, ts, sizeof(ts));
 	rp_endpoint_format(&x->client, cl, sizeof(cl));
 	rp_endpoint_format(&x->server, sv, sizeof(sv));
 	printf("exchange   %llu\n", (unsigned long long)x->id);
@@ -163,9 +164,9 @@ static void show_pretty(struct rp_store *s, const struct rp_exchange *x)
 {
 	print_facts(s, x);
 	printf("\n> ");
-	put(x->req.method);
+	rp_cli_put_safe(x->req.method);
 	putchar(' ');
-	put(x->req.target);
+	rp_cli_put_safe(x->req.target);
 	printf(" %s\n", version_of(x->proto));
 	print_headers("> ", &x->req.m.headers);
 	printf(">\n");
@@ -179,8 +180,8 @@ static void show_pretty(struct rp_store *s, const struct rp_exchange *x)
 		printf("(no response)\n");
 		return;
 	}
-	printf("< %s %u ", version_of(x->proto), x->resp.status);
-	put(x->resp.reason);
+	printf("< %s %u%s", version_of(x->proto), x->resp.status, x->resp.reason.n ? " " : "");
+	rp_cli_put_safe(x->resp.reason);
 	putchar('\n');
 	print_headers("< ", &x->resp.m.headers);
 	printf("<\n");

@@ -1,25 +1,32 @@
 /*
  * stats: `reprise stats` summarises a corpus in one pass over its
- * exchanges (without bodies): counts, connections, time span, body bytes as
- * recorded and as stored, how much deduplication saved, status classes,
- * flags, and the busiest routes, where path segments that are numbers,
- * UUIDs or long hex strings are folded into {id} so /users/17 and /users/42
- * count as one route.  Memory is bounded: at most MAX_ROUTES distinct routes
- * are counted, the rest are summed as "other".
+ * exchanges: counts, connections, time span, body bytes as recorded and as
+ * stored, how far deduplication shrinks the bodies, status classes, flags,
+ * and the busiest routes, where path segments that are numbers, UUIDs or
+ * long hex strings are folded into {id} so /users/17 and /users/42 count as
+ * one route.
+ *
+ * Deduplication is measured on content: every non-empty body is hashed
+ * (SHA-256) and the ratio is bodies per distinct body.  That is what the
+ * store's `bodies` database achieves for shared bodies, independent of which
+ * small bodies it chose to keep inline in their records.  Memory is bounded:
+ * at most MAX_ROUTES routes and MAX_DIGESTS digests are kept; past either
+ * the rest is summed ("other") or the ratio is marked as a lower bound.
  */
 #include "config.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 
+#include <openssl/evp.h>
+
 #include "cli-int.h"
 
 static const char cmd[] = "stats";
 
 #define MAX_ROUTES 10000
-/* store.h: bodies up to this length are kept inline in their record, not
- * in the deduplicated `bodies` database. */
-#define INLINE_BODY 32
+#define MAX_DIGESTS (1u << 20) /* 16 MiB of truncated digests */
+#define DIGEST_KEEP 16         /* bytes of SHA-256 kept: collisions are moot */
 
 static void usage(FILE *f)
 {
@@ -85,6 +92,62 @@ static void routes_add(struct routes *r, const char *key)
 		r->v[j].n = 1;
 		r->n++;
 	}
+}
+
+/* Distinct body digests, open addressing on the first 8 bytes; a slot of
+ * all zero bytes is empty (a real digest of zeros is not a concern). */
+struct digests {
+	uint8_t (*v)[DIGEST_KEEP];
+	size_t n, cap;
+	int full; /* MAX_DIGESTS reached: later bodies are not counted as distinct */
+};
+
+static uint64_t slot_of(const uint8_t *d)
+{
+	uint64_t h;
+	memcpy(&h, d, sizeof(h));
+	return h;
+}
+
+static int empty_slot(const uint8_t *d)
+{
+	static const uint8_t zero[DIGEST_KEEP];
+	return memcmp(d, zero, DIGEST_KEEP) == 0;
+}
+
+/* Adds the digest of |body|; returns 1 when it was not there before. */
+static int digests_add(struct digests *ds, struct rp_slice body)
+{
+	uint8_t md[EVP_MAX_MD_SIZE];
+	unsigned len = 0;
+	EVP_Digest(body.p, body.n, md, &len, EVP_sha256(), NULL);
+	if (ds->n * 2 >= ds->cap) {
+		if (ds->n >= MAX_DIGESTS) {
+			ds->full = 1;
+			return 0;
+		}
+		size_t cap = ds->cap ? ds->cap * 2 : 1024;
+		uint8_t(*v)[DIGEST_KEEP] = rp_xcalloc(cap, DIGEST_KEEP);
+		for (size_t i = 0; i < ds->cap; i++) {
+			if (empty_slot(ds->v[i]))
+				continue;
+			size_t j = slot_of(ds->v[i]) & (cap - 1);
+			while (!empty_slot(v[j]))
+				j = (j + 1) & (cap - 1);
+			memcpy(v[j], ds->v[i], DIGEST_KEEP);
+		}
+		free(ds->v);
+		ds->v = v;
+		ds->cap = cap;
+	}
+	size_t j = slot_of(md) & (ds->cap - 1);
+	while (!empty_slot(ds->v[j]) && memcmp(ds->v[j], md, DIGEST_KEEP) != 0)
+		j = (j + 1) & (ds->cap - 1);
+	if (!empty_slot(ds->v[j]))
+		return 0;
+	memcpy(ds->v[j], md, DIGEST_KEEP);
+	ds->n++;
+	return 1;
 }
 
 static int is_hex(uint8_t c)
@@ -164,7 +227,8 @@ static int by_count(const void *a, const void *b)
 
 struct tally {
 	uint64_t exchanges, unknown_conn, conns;
-	uint64_t bodies, bodies_referenced, raw_bytes, wire_bytes;
+	uint64_t bodies, bodies_distinct, raw_bytes, wire_bytes;
+	int ratio_upper_bound; /* the digest set filled up: distinct undercounted */
 	uint64_t status[7]; /* none, 1xx .. 5xx, other */
 	uint64_t proto[5];
 	uint64_t flags[32];
@@ -184,6 +248,18 @@ static void fmt_span(int64_t ns, char *out, size_t n)
 		snprintf(out, n, "%dh %02dm", (int)(s / 3600), (int)(s / 60) % 60);
 	else
 		snprintf(out, n, "%dd %02dh", (int)(s / 86400), (int)(s / 3600) % 24);
+}
+
+/* "812 bytes", "12.3 KiB", "4.0 MiB" */
+static void size_str(uint64_t n, char *out, size_t outlen)
+{
+	char h[16];
+	rp_cli_human_size(n, h, sizeof(h));
+	size_t l = strlen(h);
+	if (l && h[l - 1] >= 'A' && h[l - 1] <= 'Z')
+		snprintf(out, outlen, "%.*s %ciB", (int)(l - 1), h, h[l - 1]);
+	else
+		snprintf(out, outlen, "%s bytes", h);
 }
 
 static const char *const status_names[] = {"none", "1xx", "2xx", "3xx", "4xx", "5xx", "other"};
@@ -208,21 +284,19 @@ static void print_text(const char *db, const struct tally *t, const struct rp_st
 			printf(" %s %llu", rp_proto_name((enum rp_proto)i),
 			       (unsigned long long)t->proto[i]);
 	putchar('\n');
-	rp_cli_human_size(t->raw_bytes, a, sizeof(a));
-	rp_cli_human_size(t->wire_bytes, b, sizeof(b));
-	rp_cli_human_size(tot->body_bytes_stored, c, sizeof(c));
-	rp_cli_human_size(tot->map_used, d, sizeof(d));
-	printf("bodies        %llu non-empty: %s decoded, %s on the wire\n",
-	       (unsigned long long)t->bodies, a, b);
-	printf("stored        %llu distinct bodies in %s (compressed); data file %s in use\n",
+	size_str(t->raw_bytes, a, sizeof(a));
+	size_str(t->wire_bytes, b, sizeof(b));
+	size_str(tot->body_bytes_stored, c, sizeof(c));
+	size_str(tot->map_used, d, sizeof(d));
+	printf("bodies        %llu non-empty, %llu distinct: %s decoded, %s on the wire\n",
+	       (unsigned long long)t->bodies, (unsigned long long)t->bodies_distinct, a, b);
+	if (t->bodies_distinct)
+		printf("dedup         %.2f bodies per distinct body%s\n",
+		       (double)t->bodies / (double)t->bodies_distinct,
+		       t->ratio_upper_bound ? " (at most: too many distinct bodies to count)" : "");
+	printf("stored        %llu shared bodies in %s (compressed; the others inline in their\n"
+	       "              records); data file %s in use\n",
 	       (unsigned long long)tot->bodies, c, d);
-	if (tot->bodies)
-		printf("dedup         %llu bodies referenced / %llu stored = %.2f\n",
-		       (unsigned long long)t->bodies_referenced, (unsigned long long)tot->bodies,
-		       (double)t->bodies_referenced / (double)tot->bodies);
-	else
-		printf("dedup         no stored bodies (bodies of %d bytes or less stay inline)\n",
-		       INLINE_BODY);
 	printf("status       ");
 	for (int i = 1; i < 7; i++)
 		printf(" %s %llu", status_names[i], (unsigned long long)t->status[i]);
@@ -273,15 +347,17 @@ static void print_json(const char *db, const struct tally *t, const struct rp_st
 	json_object_set_new(by, "bodies", json_integer((json_int_t)t->bodies));
 	json_object_set_new(by, "body_bytes_decoded", json_integer((json_int_t)t->raw_bytes));
 	json_object_set_new(by, "body_bytes_wire", json_integer((json_int_t)t->wire_bytes));
-	json_object_set_new(by, "bodies_referenced", json_integer((json_int_t)t->bodies_referenced));
+	json_object_set_new(by, "bodies_distinct", json_integer((json_int_t)t->bodies_distinct));
+	json_object_set_new(by, "dedup_ratio",
+			    t->bodies_distinct ? json_real((double)t->bodies /
+							   (double)t->bodies_distinct)
+					       : json_null());
+	json_object_set_new(by, "dedup_ratio_is_upper_bound",
+			    json_boolean(t->ratio_upper_bound));
 	json_object_set_new(by, "bodies_stored", json_integer((json_int_t)tot->bodies));
 	json_object_set_new(by, "body_bytes_stored",
 			    json_integer((json_int_t)tot->body_bytes_stored));
 	json_object_set_new(by, "data_file_bytes", json_integer((json_int_t)tot->map_used));
-	json_object_set_new(by, "dedup_ratio",
-			    tot->bodies ? json_real((double)t->bodies_referenced /
-						    (double)tot->bodies)
-					: json_null());
 	json_object_set_new(o, "bytes", by);
 	json_t *st = json_object();
 	for (int i = 1; i < 7; i++)
@@ -306,7 +382,7 @@ static void print_json(const char *db, const struct tally *t, const struct rp_st
 	}
 	json_object_set_new(o, "top_routes", routes);
 	json_object_set_new(o, "other_routes", json_integer((json_int_t)other));
-	json_dumpf(o, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	json_dumpf(o, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(12));
 	putchar('\n');
 	json_decref(o);
 }
@@ -328,6 +404,7 @@ int rp_cmd_stats(int argc, char **argv)
 	struct routes routes = {0};
 	struct tally t = {0};
 	struct rp_store_totals tot = {0};
+	struct digests ds = {0};
 	struct rp_buf key;
 	uint64_t *conns = NULL; /* distinct connection ids, open addressing */
 	size_t conns_cap = 0;
@@ -357,7 +434,7 @@ int rp_cmd_stats(int argc, char **argv)
 		rc = rp_cli_store_error(cmd, db, r, NULL);
 		goto out;
 	}
-	if (rp_store_iter_new(s, 0, RP_STORE_NO_BODIES, &it)) {
+	if (rp_store_iter_new(s, 0, 0, &it)) { /* bodies: for the digests */
 		rc = rp_cli_fail(cmd, RP_EXIT_STORE, "%s: cannot read the corpus", db);
 		goto out;
 	}
@@ -392,9 +469,10 @@ int rp_cmd_stats(int argc, char **argv)
 			if (!n)
 				continue;
 			t.bodies++;
-			t.bodies_referenced += lens[i] > INLINE_BODY;
 			t.raw_bytes += n;
 			t.wire_bytes += m[i]->wire_len ? m[i]->wire_len : n;
+			if (m[i]->body.n)
+				t.bodies_distinct += (uint64_t)digests_add(&ds, m[i]->body);
 		}
 		unsigned st = x->resp.status;
 		t.status[st == 0 ? 0 : (st >= 100 && st < 600) ? st / 100 : 6]++;
@@ -432,6 +510,7 @@ int rp_cmd_stats(int argc, char **argv)
 		routes_add(&routes, (const char *)rp_buf_slice(&key).p);
 		rp_exchange_free(x);
 	}
+	t.ratio_upper_bound = ds.full;
 	/* the busiest routes: compact the table and sort it */
 	size_t n = 0;
 	for (size_t i = 0; i < routes.cap; i++)
@@ -455,6 +534,7 @@ out:
 		free(routes.v[i].key);
 	free(routes.v);
 	free(conns);
+	free(ds.v);
 	rp_buf_dispose(&key);
 	rp_store_iter_free(it);
 	rp_store_close(s);

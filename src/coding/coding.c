@@ -2,6 +2,14 @@
  * coding: HTTP content codings.  Decoders stream into a bounded rp_buf so that
  * a decompression bomb stops at the cap (RP_E_LIMIT) instead of exhausting
  * memory.  Multiple codings ("gzip, br") are undone right to left.
+ *
+ * Invariants: output only ever goes to the end of the caller's buffer, and on
+ * any error the buffer is cut back to the bytes it held (which growth may
+ * have moved to the front of the storage, so the mark is a length, never an
+ * offset).  Decoder memory is bounded too: zlib's window is 32 KiB, brotli's
+ * at most 16 MiB, zstd's capped at 8 MiB (RFC 9659).  Like browsers, gzip
+ * and deflate ignore bytes after the end of the stream (gzip decodes further
+ * members when they follow); br and zstd refuse them.
  */
 #include "config.h"
 
@@ -44,10 +52,13 @@ static int split(struct rp_slice list, enum coding *out)
 			j++;
 		struct rp_slice tok = rp_slice_trim(rp_slice(list.p + i, j - i));
 		enum coding c = coding_of(tok);
-		if (c == C_UNKNOWN || n == MAX_CODINGS)
+		if (c == C_UNKNOWN)
 			return -1;
-		if (c != C_IDENTITY)
+		if (c != C_IDENTITY) {
+			if (n == MAX_CODINGS)
+				return -1;
 			out[n++] = c;
+		}
 		i = j + 1;
 	}
 	return n;
@@ -62,11 +73,13 @@ int rp_coding_known(struct rp_slice encoding)
 static int zlib_decode(struct rp_slice in, struct rp_buf *out, int wbits)
 {
 	z_stream z;
+	if (in.n > UINT32_MAX) /* zlib counts input in 32 bits */
+		return RP_E_LIMIT;
 	memset(&z, 0, sizeof(z));
 	if (inflateInit2(&z, wbits) != Z_OK)
 		return RP_E_FORMAT;
 	z.next_in = (Bytef *)(uintptr_t)in.p;
-	z.avail_in = (uInt)RP_MIN(in.n, (size_t)UINT32_MAX);
+	z.avail_in = (uInt)in.n;
 	int rc = RP_E_FORMAT;
 	for (;;) {
 		if (rp_buf_reserve(out, 16384)) {
@@ -149,8 +162,10 @@ static int zstd_decode(struct rp_slice in, struct rp_buf *out)
 	ZSTD_DStream *ds = ZSTD_createDStream();
 	if (!ds)
 		rp_oom();
-	/* refuse frames that ask for a huge window: bounded memory */
-	ZSTD_DCtx_setParameter(ds, ZSTD_d_windowLogMax, 27);
+	/* refuse frames that ask for a window past 8 MiB: RFC 9659 forbids them
+	 * in HTTP, and accepting them lets a small body make us allocate up to
+	 * the window size */
+	ZSTD_DCtx_setParameter(ds, ZSTD_d_windowLogMax, 23);
 	ZSTD_inBuffer ib = {in.p, in.n, 0};
 	int rc = RP_E_FORMAT;
 	size_t last = 1;
@@ -184,11 +199,12 @@ static int decode_one(enum coding c, struct rp_slice in, struct rp_buf *out)
 	case C_GZIP:
 		return zlib_decode(in, out, 15 + 16);
 	case C_DEFLATE: {
-		/* RFC says zlib-wrapped; some servers send raw deflate */
-		size_t mark = out->wr;
+		/* RFC says zlib-wrapped; some servers send raw deflate.  The first
+		 * attempt may have grown (and so compacted) |out|: keep a length. */
+		size_t mark = rp_buf_len(out);
 		int rc = zlib_decode(in, out, 15);
 		if (rc == RP_E_FORMAT) {
-			out->wr = mark;
+			out->wr = out->rd + mark;
 			rc = zlib_decode(in, out, -15);
 		}
 		return rc;
@@ -208,7 +224,7 @@ int rp_coding_decode(struct rp_slice encoding, struct rp_slice in, struct rp_buf
 	int n = split(encoding, c);
 	if (n < 0)
 		return RP_E_FORMAT;
-	size_t mark_rd = out->rd, mark_wr = out->wr;
+	size_t mark = rp_buf_len(out);
 	struct rp_buf tmp[2];
 	rp_buf_init(&tmp[0], out->max);
 	rp_buf_init(&tmp[1], out->max);
@@ -225,10 +241,8 @@ int rp_coding_decode(struct rp_slice encoding, struct rp_slice in, struct rp_buf
 	}
 	if (n == 0)
 		rc = rp_buf_append(out, in.p, in.n);
-	if (rc) {
-		out->rd = mark_rd;
-		out->wr = mark_wr;
-	}
+	if (rc) /* growth may have moved the old bytes to the front */
+		out->wr = out->rd + mark;
 	rp_buf_dispose(&tmp[0]);
 	rp_buf_dispose(&tmp[1]);
 	return rc;
@@ -241,6 +255,8 @@ static int encode_one(enum coding c, struct rp_slice in, struct rp_buf *out)
 	case C_DEFLATE: {
 		z_stream z;
 		memset(&z, 0, sizeof(z));
+		if (in.n > UINT32_MAX) /* zlib counts input in 32 bits */
+			return RP_E_LIMIT;
 		if (deflateInit2(&z, 6, Z_DEFLATED, c == C_GZIP ? 31 : 15, 8,
 				 Z_DEFAULT_STRATEGY) != Z_OK)
 			rp_oom();
@@ -294,7 +310,7 @@ int rp_coding_encode(struct rp_slice encoding, struct rp_slice in, struct rp_buf
 	int n = split(encoding, c);
 	if (n < 0)
 		return RP_E_FORMAT;
-	size_t mark_rd = out->rd, mark_wr = out->wr;
+	size_t mark = rp_buf_len(out);
 	struct rp_buf tmp[2];
 	rp_buf_init(&tmp[0], out->max);
 	rp_buf_init(&tmp[1], out->max);
@@ -311,10 +327,8 @@ int rp_coding_encode(struct rp_slice encoding, struct rp_slice in, struct rp_buf
 	}
 	if (n == 0)
 		rc = rp_buf_append(out, in.p, in.n);
-	if (rc) {
-		out->rd = mark_rd;
-		out->wr = mark_wr;
-	}
+	if (rc) /* growth may have moved the old bytes to the front */
+		out->wr = out->rd + mark;
 	rp_buf_dispose(&tmp[0]);
 	rp_buf_dispose(&tmp[1]);
 	return rc;

@@ -170,22 +170,53 @@ int rp_endpoint_parse(const char *s, struct rp_endpoint *out)
 	return 0;
 }
 
+/* The Content-Encoding of |h|: several header lines form one list (RFC 9110
+ * §5.3), joined with ", " in |pool| when there is more than one. */
+static struct rp_slice content_encoding(const struct rp_headers *h, struct rp_pool *pool)
+{
+	static const struct rp_slice name = RP_SLICE_LIT("Content-Encoding");
+	size_t lines = 0, len = 0;
+	struct rp_slice one = RP_SLICE_NULL;
+	for (size_t i = 0; i < h->n; i++)
+		if (rp_slice_eq_nocase(h->v[i].name, name) && h->v[i].value.n) {
+			one = h->v[i].value;
+			len += one.n + 2;
+			lines++;
+		}
+	if (lines <= 1)
+		return one;
+	uint8_t *p = rp_pool_alloc(pool, len);
+	size_t n = 0;
+	for (size_t i = 0; i < h->n; i++)
+		if (rp_slice_eq_nocase(h->v[i].name, name) && h->v[i].value.n) {
+			if (n) {
+				memcpy(p + n, ", ", 2);
+				n += 2;
+			}
+			memcpy(p + n, h->v[i].value.p, h->v[i].value.n);
+			n += h->v[i].value.n;
+		}
+	return rp_slice(p, n);
+}
+
 int rp_message_decode_body(struct rp_message *m, struct rp_pool *pool, size_t max)
 {
-	const struct rp_header *ce = rp_headers_get(&m->headers, RP_SLICE_LIT("Content-Encoding"));
 	m->wire_len = m->body.n;
-	if (!ce || ce->value.n == 0 || rp_slice_eq_nocase(ce->value, RP_SLICE_LIT("identity"))) {
-		m->orig_len = m->body.n;
+	m->orig_len = m->body.n;
+	/* HEAD, 204 and 304 answers carry the header without a body */
+	if (m->body.n == 0)
 		return 0;
-	}
-	if (!rp_coding_known(ce->value))
+	struct rp_slice ce = content_encoding(&m->headers, pool);
+	if (ce.n == 0 || rp_slice_eq_nocase(ce, RP_SLICE_LIT("identity")))
+		return 0;
+	if (!rp_coding_known(ce))
 		return RP_E_FORMAT;
 	struct rp_buf out;
 	rp_buf_init(&out, max);
-	int rc = rp_coding_decode(ce->value, m->body, &out);
+	int rc = rp_coding_decode(ce, m->body, &out);
 	if (rc == 0) {
 		m->body = rp_pool_dup(pool, rp_buf_slice(&out));
-		m->encoding = rp_pool_dup(pool, ce->value);
+		m->encoding = rp_pool_dup(pool, ce);
 		m->orig_len = m->body.n;
 	}
 	rp_buf_dispose(&out);

@@ -333,22 +333,36 @@ static void form_encode(struct rp_buf *b, struct rp_slice s)
 }
 
 /* Sets the body of |m| from |text| (with |base64| when the file says the text
- * is base64), capped at RP_LIMIT_BODY_RECORD (|trunc_flag| set then). */
+ * is base64), capped at RP_LIMIT_BODY_RECORD (|trunc_flag| set then).  Only
+ * the part that is kept is decoded or copied, so an enormous body costs its
+ * cap, not its size, on top of the document. */
 static int set_body(struct ectx *c, struct rp_exchange *x, struct rp_message *m,
 		    struct rp_slice text, int base64, const char *where, uint32_t trunc_flag)
 {
 	struct rp_slice body;
+	uint64_t full;
 	if (base64) {
+		size_t keep = RP_HAR_B64_LEN((size_t)RP_LIMIT_BODY_RECORD);
+		size_t pad = 0;
+		while (pad < 2 && pad < text.n && text.p[text.n - 1 - pad] == '=')
+			pad++;
+		full = text.n / 4 * 3 + (text.n % 4 ? text.n % 4 - 1 : 0) - (text.n % 4 ? 0 : pad);
+		if (text.n > keep)
+			text.n = keep; /* a multiple of 4: decodes on its own */
 		if (rp_har_b64_decode((const char *)text.p, text.n, x->pool, &body))
 			return efail(c, "%s.text is marked base64 but does not decode", where);
+		if (full < body.n)
+			full = body.n;
 	} else {
-		body = rp_pool_dup(x->pool, text);
+		full = text.n;
+		body = rp_pool_dup(x->pool, rp_slice(text.p, RP_MIN(text.n,
+								    (size_t)RP_LIMIT_BODY_RECORD)));
 	}
-	m->orig_len = body.n;
-	if (body.n > RP_LIMIT_BODY_RECORD) {
+	m->orig_len = full;
+	if (body.n > RP_LIMIT_BODY_RECORD)
 		body.n = RP_LIMIT_BODY_RECORD;
+	if (full > body.n)
 		x->flags |= trunc_flag;
-	}
 	m->body = body;
 	return 0;
 }

@@ -572,10 +572,11 @@ static inline struct cur cur_of(struct rp_slice s)
 	return (struct cur){s.p, s.p + s.n};
 }
 
-/* Each group decoder below takes the group's bytes and |cut|, set when the
- * group ran past the input: it then reports the first problem inside, or
- * succeeds and lets the caller report the group as truncated, skipping the
- * checks that need the whole group. */
+/* Each group decoder below takes the bytes of its group.  When the group ran
+ * past the input (|cut|, for those that check the group as a whole), it
+ * decodes what is there and reports the first problem inside, or succeeds,
+ * skipping the whole-group checks, and lets the caller report the group as
+ * truncated. */
 
 static int dec_endpoint(struct rp_slice s, struct rp_endpoint *e, const char **why)
 {

@@ -9,9 +9,10 @@
  *
  * Invariants: the queue never holds more than queue_len items nor more than
  * RP_LIMIT_STORE_QUEUE_BYTES (one oversized item may pass an empty queue);
- * statistics count a record once, when its fate is known; a digest enters the
- * producers' cache only after the transaction that stored it committed, so
- * a body is never referenced without being stored; on MDB_MAP_FULL the
+ * statistics count a record once, when its fate is known; the digest cache
+ * marks a body stored only after the transaction that stored it committed,
+ * so a reference without a frame always points at a stored body; on
+ * MDB_MAP_FULL the
  * transaction is aborted (nothing half-written) and retried on a doubled
  * map, and once the map is at max_size the store refuses new records.
  */

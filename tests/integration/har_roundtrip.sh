@@ -55,6 +55,16 @@ rp_expect_eq "the row fits but for the flags" 0 \
 "$R" ls --db "$RP_TMP/long" | cat >"$RP_TMP/pipe.out"
 rp_expect_grep "ls into a pipe keeps the whole path" "$long" "$RP_TMP/pipe.out"
 
+printf '%s\n' '{"request":{"method":"GET","authority":"a\u001b[31mb","target":"/x\u001b[2Jy","headers":[["X-Evil","\u001b]0;pwned\u0007"]]},"response":{"status":200,"reason":"O\u001bK"}}' \
+	>"$RP_TMP/evil.jsonl"
+"$R" import --db "$RP_TMP/evil" --create "$RP_TMP/evil.jsonl" >/dev/null
+"$R" ls --db "$RP_TMP/evil" >"$RP_TMP/evil.ls"
+"$R" show --db "$RP_TMP/evil" 1 >"$RP_TMP/evil.show"
+rp_expect_eq "no escape byte from recorded traffic reaches the terminal" 0 \
+	"$(cat "$RP_TMP/evil.ls" "$RP_TMP/evil.show" | tr -cd '\033\007' | wc -c)"
+rp_expect_grep "show spells control bytes out" '^> X-Evil: \\x1b\]0;pwned\\x07$' "$RP_TMP/evil.show"
+rp_expect_grep "unknown time shows as -" "^ +1 - +GET" "$RP_TMP/evil.ls"
+
 # ---- show ----
 rp_expect_exit "show 7" 0 "$R" show --db "$DB" 7
 cp "$RP_TMP/last.out" "$RP_TMP/show7.out"
@@ -83,9 +93,12 @@ cp "$RP_TMP/last.out" "$RP_TMP/stats.out"
 rp_expect_grep "stats: exchanges" "^exchanges +16$" "$RP_TMP/stats.out"
 rp_expect_grep "stats: routes templated" "^ +2  GET /api/products/\{id\}\.json$" "$RP_TMP/stats.out"
 rp_expect_grep "stats: status classes" "2xx 11 3xx 3 4xx 2 5xx 0" "$RP_TMP/stats.out"
+rp_expect_grep "stats: bodies and distinct contents" "^bodies +15 non-empty, 9 distinct: 5541 bytes decoded" \
+	"$RP_TMP/stats.out"
+rp_expect_grep "stats: dedup ratio" "^dedup +1.67 bodies per distinct body$" "$RP_TMP/stats.out"
 rp_expect_eq "stats --json" "16 11 3 2 9 15" "$("$R" stats --db "$DB" --json | python3 -c '
 import json,sys; o=json.load(sys.stdin); s=o["status"]; b=o["bytes"]
-print(o["exchanges"], s["2xx"], s["3xx"], s["4xx"], b["bodies_stored"], b["bodies_referenced"])')"
+print(o["exchanges"], s["2xx"], s["3xx"], s["4xx"], b["bodies_distinct"], b["bodies"])')"
 
 # ---- export HAR: compare with the original, validate ----
 rp_expect_exit "export --format har -o" 0 "$R" export --db "$DB" --format har -o "$RP_TMP/out.har"

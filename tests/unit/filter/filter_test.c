@@ -294,6 +294,50 @@ static void test_duration_and_flags(void **state)
 	assert_int_equal(rp_filter_flag_bit(RP_SLICE_LIT("complete"), &bit), RP_E_NOTFOUND);
 }
 
+/* Random expressions from the language's own alphabet: each compiles or
+ * fails with a column inside the expression, and never crashes. */
+static void test_random_expressions(void **state)
+{
+	(void)state;
+	static const char *const parts[] = {
+		"method=", "GET", ",", " ", "and", "or", "not", "(", ")", "!", "status=",
+		"4xx", "500-599", "path~", "'", "\"", "\\", "^/a", "host=", "*.", "since=",
+		"+5m", "flag=", "gap", "conn=", "7", "proto=", "h2", "noresponse", "~", "=",
+		"!=", "x", "[", "{1,2}", "\xff", "\t",
+	};
+	unsigned seed = 7;
+	for (int round = 0; round < 20000; round++) {
+		char expr[256];
+		size_t n = 0;
+		seed = seed * 1103515245 + 12345;
+		int k = (int)((seed >> 16) % 12);
+		for (int i = 0; i < k; i++) {
+			seed = seed * 1103515245 + 12345;
+			const char *p = parts[(seed >> 16) % RP_ARRAY_LEN(parts)];
+			size_t l = strlen(p);
+			if (n + l >= sizeof(expr))
+				break;
+			memcpy(expr + n, p, l);
+			n += l;
+		}
+		expr[n] = '\0';
+		struct rp_filter *f = NULL;
+		char err[512];
+		int rc = rp_filter_compile(expr, T0, &f, err, sizeof(err));
+		if (rc == 0) {
+			for (size_t j = 0; j < NX; j++)
+				(void)rp_filter_match(f, xs[j]);
+			rp_filter_free(f);
+			continue;
+		}
+		unsigned col = 0;
+		if (sscanf(err, "filter: column %u: ", &col) != 1 || col < 1 || col > n + 1) {
+			fprintf(stderr, "'%s': bad message '%s'\n", expr, err);
+			fail();
+		}
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -302,6 +346,7 @@ int main(void)
 		cmocka_unit_test(test_depth_and_length),
 		cmocka_unit_test(test_catastrophic_regex),
 		cmocka_unit_test(test_duration_and_flags),
+		cmocka_unit_test(test_random_expressions),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

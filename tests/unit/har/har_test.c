@@ -18,6 +18,7 @@
 
 #include "har_int.h"
 #include "reprise/har.h"
+#include "reprise/limits.h"
 
 #define TEASHOP RP_SRCDIR "/tests/data/har/chromium-teashop.har"
 
@@ -340,6 +341,46 @@ static void test_bad_entries(void **state)
 	assert_int_equal(rp_har_reader_next(r, &x, err, sizeof(err)), RP_E_NOTFOUND);
 	rp_har_reader_free(r);
 	rp_buf_dispose(&doc);
+}
+
+/* A body over the record cap is cut there and flagged, its size kept. */
+static void test_big_body(void **state)
+{
+	(void)state;
+	size_t n = (size_t)RP_LIMIT_BODY_RECORD + 1000;
+	struct rp_buf doc;
+	rp_buf_init(&doc, 3 * n + 4096);
+	assert_int_equal(rp_buf_printf(&doc,
+		"{\"log\":{\"entries\":[{\"startedDateTime\":\"2026-01-01T00:00:00Z\","
+		"\"request\":{\"method\":\"GET\",\"url\":\"http://a/\"},\"response\":{\"status\":200,"
+		"\"content\":{\"size\":%zu,\"text\":\"", n), 0);
+	assert_int_equal(rp_buf_reserve(&doc, n), 0);
+	memset(doc.base + doc.wr, 'a', n);
+	rp_buf_commit(&doc, n);
+	assert_int_equal(rp_buf_printf(&doc, "\"}}},"
+		"{\"startedDateTime\":\"2026-01-01T00:00:00Z\","
+		"\"request\":{\"method\":\"GET\",\"url\":\"http://a/\"},\"response\":{\"status\":200,"
+		"\"content\":{\"encoding\":\"base64\",\"text\":\""), 0);
+	size_t b64 = RP_HAR_B64_LEN(n);
+	assert_int_equal(rp_buf_reserve(&doc, b64), 0);
+	memset(doc.base + doc.wr, 'A', b64); /* "AAAA" decodes to three zero bytes */
+	rp_buf_commit(&doc, b64);
+	assert_int_equal(rp_buf_printf(&doc, "\"}}}]}}"), 0);
+	struct rp_har_reader *r = NULL;
+	char err[256];
+	assert_int_equal(rp_har_reader_open_mem(rp_buf_slice(&doc).p, rp_buf_len(&doc), "big.har",
+						RP_HAR_FORMAT_HAR, &r, err, sizeof(err)), 0);
+	rp_buf_dispose(&doc);
+	for (int i = 0; i < 2; i++) {
+		struct rp_exchange *x;
+		assert_int_equal(rp_har_reader_next(r, &x, err, sizeof(err)), 0);
+		assert_int_equal(x->resp.m.body.n, RP_LIMIT_BODY_RECORD);
+		assert_true(x->flags & RP_XF_RESP_TRUNCATED);
+		assert_int_equal(x->resp.m.orig_len, i == 0 ? n : b64 / 4 * 3);
+		assert_int_equal(x->resp.m.body.p[0], i == 0 ? 'a' : 0);
+		rp_exchange_free(x);
+	}
+	rp_har_reader_free(r);
 }
 
 /* Truncations and byte flips of the real HAR: errors, never a crash. */
@@ -762,6 +803,42 @@ static void test_jsonl_bad_lines(void **state)
 	rp_har_reader_free(r);
 }
 
+/* Byte flips and truncations of a valid JSON line: an error naming the
+ * line, or an exchange, never a crash. */
+static void test_jsonl_corrupted(void **state)
+{
+	(void)state;
+	struct rp_exchange *x0 = make_rich();
+	size_t len;
+	char *line = export_to_string(RP_HAR_FORMAT_JSONL, &x0, 1, &len);
+	rp_exchange_free(x0);
+	unsigned seed = 99;
+	for (int round = 0; round < 2000; round++) {
+		char *copy = rp_xmalloc(len);
+		memcpy(copy, line, len);
+		size_t n = len - 1; /* without the newline */
+		if (round % 3 == 0) {
+			n = (size_t)round * n / 2000;
+		} else {
+			for (int k = 0; k < 4; k++) {
+				seed = seed * 1103515245 + 12345;
+				copy[(seed >> 8) % n] = (char)(seed >> 3);
+			}
+		}
+		struct rp_exchange *x = NULL;
+		char err[256];
+		int rc = rp_har_jsonl_parse(copy, n, 1, &x, err, sizeof(err));
+		if (rc == 0)
+			rp_exchange_free(x);
+		else if (rc != RP_E_FORMAT || strncmp(err, "line 1", 6) != 0) {
+			fprintf(stderr, "rc %d err '%s'\n", rc, err);
+			fail();
+		}
+		free(copy);
+	}
+	free(line);
+}
+
 /* ---- helpers ---- */
 
 static void test_base64_utf8(void **state)
@@ -819,9 +896,11 @@ int main(void)
 		cmocka_unit_test(test_bad_documents),
 		cmocka_unit_test(test_bad_entries),
 		cmocka_unit_test(test_corrupted),
+		cmocka_unit_test(test_big_body),
 		cmocka_unit_test(test_export_har),
 		cmocka_unit_test(test_jsonl_roundtrip),
 		cmocka_unit_test(test_jsonl_bad_lines),
+		cmocka_unit_test(test_jsonl_corrupted),
 		cmocka_unit_test(test_base64_utf8),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -41,7 +41,9 @@ static uint64_t any_u64(struct xgen_rng *r)
 {
 	if (xgen_below(r, 4) == 0)
 		return 0;
-	return xgen_next(r) >> xgen_below(r, 64);
+	/* two statements: the order of the draws must not depend on the compiler */
+	uint64_t v = xgen_next(r);
+	return v >> xgen_below(r, 64);
 }
 
 static size_t any_len(struct xgen_rng *r, size_t small, size_t big)

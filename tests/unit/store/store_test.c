@@ -887,11 +887,13 @@ static void test_corrupt_file(void **state)
 	expect_open_fails(path, 1, RP_E_FORMAT, "corrupt");
 
 	static const uint8_t zstd_magic[4] = {0x28, 0xb5, 0x2f, 0xfd};
-	size_t at[400];
-	size_t nrec = find_all(orig, size, "RPX1", 4, at, 200);
-	size_t nall = nrec + find_all(orig, size, zstd_magic, 4, at + nrec, 200);
-	assert_int_equal(nrec, 200);
-	assert_int_equal(nall - nrec, 7); /* seven distinct bodies */
+	static size_t at[4000];
+	/* at least every record and the seven distinct bodies; LMDB leaves
+	 * stale copies of rewritten pages in free space, so maybe more */
+	size_t nrec = find_all(orig, size, "RPX1", 4, at, 2000);
+	size_t nall = nrec + find_all(orig, size, zstd_magic, 4, at + nrec, 2000);
+	assert_true(nrec >= 200);
+	assert_true(nall - nrec >= 7);
 	unsigned failures = 0;
 	for (int round = 0; round < CORRUPT_ROUNDS; round++) {
 		assert_int_equal(pwrite(fd, orig, size, 0), (ssize_t)size);
