@@ -180,6 +180,7 @@ struct rp_replay_result {
 typedef void (*rp_replay_result_fn)(void *arg, const struct rp_replay_result *r);
 
 struct rp_replay_stats {
+	enum rp_replay_mode mode;
 	uint64_t planned;     /* exchanges selected (known after the pre-scan) */
 	int64_t planned_span; /* SPEED: ns from the first to the last due time */
 	uint64_t sent, done, ok;

@@ -642,6 +642,7 @@ int rp_replay_run(struct rp_store *s, const struct rp_replay_opts *o, struct rp_
 	int rc = 0;
 
 	memset(st, 0, sizeof(*st));
+	st->mode = o->mode;
 	e->o = o;
 	e->st = st;
 	e->s = s;
@@ -674,7 +675,14 @@ int rp_replay_run(struct rp_store *s, const struct rp_replay_opts *o, struct rp_
 	evtimer_add(e->tick, &tick);
 	evsignal_add(e->sigint, NULL);
 
+	/* Prime the window first, then start the clock and give what was read
+	 * its due times: reading and building the first second of requests
+	 * must not make them late. */
 	e->clock.start = rp_mono_ns();
+	refill(e);
+	e->clock.start = rp_mono_ns();
+	for (struct item *it = e->tl_head; it; it = it->next_time)
+		it->due = rp_replay_due(&e->clock, it->x->t.req_start, it->seq);
 	st->start = e->clock.start;
 	pump(e);
 	if (!(e->eof && e->window == 0))

@@ -217,6 +217,9 @@ int rp_report_json_finish(struct rp_report *r, const struct rp_replay_stats *st,
 	double span = (double)(st->last_sent - st->first_sent) / 1e9;
 	json_object_set_new(s, "send_rate",
 			    json_real(span > 0 && st->sent > 1 ? (double)(st->sent - 1) / span : 0));
+	static const char *const modes[] = {"speed", "rate", "max"};
+	json_object_set_new(s, "mode", json_string(modes[st->mode]));
+	json_object_set_new(s, "planned_span_s", json_real((double)st->planned_span / 1e9));
 	json_object_set_new(s, "lag_ms", quantiles(&st->lag));
 	json_object_set_new(s, "latency_ms", quantiles(&st->latency));
 	json_t *fk = json_object();

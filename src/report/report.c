@@ -415,8 +415,13 @@ void rp_report_summary(const struct rp_report *r, FILE *f, const struct rp_repla
 	rp_report_duration(rp_replay_hist_quantile(&st->lag, 0.99), b, sizeof(b));
 	rp_report_duration(rp_replay_hist_quantile(&st->latency, 0.5), c, sizeof(c));
 	rp_report_duration(rp_replay_hist_quantile(&st->latency, 0.99), d, sizeof(d));
-	fprintf(f, "schedule lag p50 %s p99 %s; latency p50 %s p99 %s; %llu connection%s opened\n",
-		a, b, c, d, (unsigned long long)st->conns_opened, st->conns_opened == 1 ? "" : "s");
+	if (st->mode == RP_REPLAY_MAX)
+		fprintf(f, "latency p50 %s p99 %s; %llu connection%s opened\n", c, d,
+			(unsigned long long)st->conns_opened, st->conns_opened == 1 ? "" : "s");
+	else
+		fprintf(f, "schedule lag p50 %s p99 %s; latency p50 %s p99 %s; %llu connection%s opened\n",
+			a, b, c, d, (unsigned long long)st->conns_opened,
+			st->conns_opened == 1 ? "" : "s");
 
 	fprintf(f, "\n%-36s %7s %8s  %-19s %-19s %s\n", "ROUTE", "REQS", "PARITY",
 		"RECORDED p50/p99", "REPLAYED p50/p99", "TOP DIFFERENCES");
