@@ -162,16 +162,22 @@ void rp_diff_path_generalize(const char *path, char *out, size_t outlen)
 
 /* ---- status and headers ---- */
 
-static void lower_into(struct rp_buf *b, struct rp_slice s)
+/* Lowercases |s| into |buf| (|cap| bytes); names longer than that (never a
+ * real header) go to |heap|. */
+static struct rp_slice lower(struct rp_slice s, char *buf, size_t cap, struct rp_buf *heap)
 {
-	rp_buf_clear(b);
-	if (rp_buf_reserve(b, s.n + 1))
-		return;
+	char *o = buf;
+	if (s.n > cap) {
+		rp_buf_clear(heap);
+		if (rp_buf_reserve(heap, s.n))
+			return s;
+		o = (char *)heap->base;
+	}
 	for (size_t i = 0; i < s.n; i++) {
 		uint8_t c = s.p[i];
-		b->base[b->wr + i] = (c >= 'A' && c <= 'Z') ? (uint8_t)(c + 32) : c;
+		o[i] = (char)((c >= 'A' && c <= 'Z') ? c + 32 : c);
 	}
-	rp_buf_commit(b, s.n);
+	return rp_slice(o, s.n);
 }
 
 /* All values of |name| in |h| joined (", ", or "\n" for Set-Cookie, whose
@@ -223,8 +229,10 @@ static void diff_headers(const struct rp_diff_opts *opts, const struct rp_header
 			 const struct rp_headers *b, struct rp_diff *d)
 {
 	const struct rp_diff_noise *noise = opts ? opts->noise : NULL;
-	struct rp_buf lname, va, vb, path;
-	rp_buf_init(&lname, RP_LIMIT_H1_HEADER_BYTES);
+	char small[128];
+	struct rp_buf heap, va, vb, path;
+	/* nothing is allocated unless a header differs */
+	rp_buf_init(&heap, RP_LIMIT_H1_HEADER_BYTES);
 	rp_buf_init(&va, RP_LIMIT_BODY_RECORD);
 	rp_buf_init(&vb, RP_LIMIT_BODY_RECORD);
 	rp_buf_init(&path, RP_LIMIT_H1_HEADER_BYTES);
@@ -232,20 +240,20 @@ static void diff_headers(const struct rp_diff_opts *opts, const struct rp_header
 	for (int side = 0; side < 2; side++) {
 		const struct rp_headers *h = side ? b : a;
 		for (size_t i = 0; i < h->n; i++) {
-			if (seen_before(h, i))
-				continue;
 			struct rp_slice name = h->v[i].name;
 			if (side == 1 && rp_headers_get(a, name))
 				continue; /* compared in the first pass */
-			lower_into(&lname, name);
+			if (seen_before(h, i))
+				continue;
+			struct rp_slice lname = lower(name, small, sizeof(small), &heap);
 			int by_rule = 0;
-			if (rp_diff_header_ignored(noise, rp_buf_slice(&lname), &by_rule) && !by_rule)
+			if (rp_diff_header_ignored(noise, lname, &by_rule) && !by_rule)
 				continue;
 			if (side == 0 && same_values(a, b, name))
 				continue;
 			size_t na = joined(a, name, &va), nb = joined(b, name, &vb);
 			rp_buf_clear(&path);
-			rp_buf_printf(&path, "header %.*s", (int)lname.wr, (const char *)lname.base);
+			rp_buf_printf(&path, "header %.*s", (int)lname.n, (const char *)lname.p);
 			rp_buf_append(&path, "", 1);
 			enum rp_diff_op op = na && nb ? RP_DIFF_CHANGED : na ? RP_DIFF_REMOVED : RP_DIFF_ADDED;
 			rp_diff_add(d, opts, RP_DIFF_HEADER, op, by_rule, (const char *)path.base,
@@ -253,7 +261,7 @@ static void diff_headers(const struct rp_diff_opts *opts, const struct rp_header
 				    nb ? (const char *)vb.base + vb.rd : NULL, rp_buf_len(&vb));
 		}
 	}
-	rp_buf_dispose(&lname);
+	rp_buf_dispose(&heap);
 	rp_buf_dispose(&va);
 	rp_buf_dispose(&vb);
 	rp_buf_dispose(&path);

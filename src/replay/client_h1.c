@@ -35,9 +35,11 @@ static struct timeval tv_of(int64_t ns)
 
 static void response_reset(struct rconn *c)
 {
-	rp_pool_reset(c->pool);
-	memset(&c->resp, 0, sizeof(c->resp));
-	rp_buf_clear(&c->body);
+	if (!c->rs)
+		c->rs = rp_replay_slot_get(c->e);
+	rp_pool_reset(c->rs->pool);
+	memset(&c->rs->resp, 0, sizeof(c->rs->resp));
+	rp_buf_clear(&c->rs->body);
 	c->started = c->interim = c->truncated = 0;
 }
 
@@ -56,9 +58,7 @@ struct rconn *rp_replay_conn_open(struct engine *e)
 	struct rconn *c = rp_xcalloc(1, sizeof(*c));
 	c->e = e;
 	c->state = RC_CONNECTING;
-	c->pool = rp_pool_new(0);
 	rp_buf_init(&c->in, RP_LIMIT_H1_HEADER_BYTES + 2 * RP_LIMIT_REPLAY_READ);
-	rp_buf_init(&c->body, RP_LIMIT_BODY_RECORD);
 	struct rp_h1_options opt;
 	rp_h1_options_init(&opt);
 	opt.mode = RP_H1_LENIENT;
@@ -164,8 +164,7 @@ void rp_replay_conn_free(struct rconn *c)
 	if (!c)
 		return;
 	rp_buf_dispose(&c->in);
-	rp_buf_dispose(&c->body);
-	rp_pool_free(c->pool);
+	rp_replay_slot_put(c->e, c->rs);
 	free(c);
 }
 
@@ -224,18 +223,23 @@ static void on_write(evutil_socket_t fd, short what, void *arg)
 		flush(c);
 }
 
-/* The final response is complete. */
+/* The final response is complete: it moves to the item, so that the
+ * connection can carry the next request before this one is diffed. */
 static void complete(struct rconn *c, int keep_alive)
 {
 	struct item *it = c->cur;
+	struct rslot *rs = c->rs;
 	c->cur = NULL;
+	c->rs = NULL;
+	it->rs = rs;
 	evtimer_del(&c->tm);
-	c->resp.m.body = rp_buf_slice(&c->body);
-	c->resp.m.wire_len = c->p.msg.body_len;
-	c->resp.m.orig_len = c->p.msg.body_len;
+	rs->resp.m.body = rp_buf_slice(&rs->body);
+	rs->resp.m.wire_len = c->p.msg.body_len;
+	rs->resp.m.orig_len = c->p.msg.body_len;
 	int truncated = c->truncated;
-	if (c->resp.m.body.n && rp_headers_get(&c->resp.m.headers, RP_SLICE_LIT("content-encoding"))) {
-		int rc = rp_message_decode_body(&c->resp.m, c->pool, RP_LIMIT_BODY_DECODED);
+	if (rs->resp.m.body.n &&
+	    rp_headers_get(&rs->resp.m.headers, RP_SLICE_LIT("content-encoding"))) {
+		int rc = rp_message_decode_body(&rs->resp.m, rs->pool, RP_LIMIT_BODY_DECODED);
 		if (rc == RP_E_LIMIT)
 			truncated = 1;
 		/* RP_E_FORMAT: the body stays as sent, and the diff will say so */
@@ -246,7 +250,7 @@ static void complete(struct rconn *c, int keep_alive)
 	} else {
 		c->state = RC_IDLE;
 	}
-	rp_replay_engine_done(c, it, &c->resp, RP_REPLAY_OK, NULL, truncated);
+	rp_replay_engine_done(c, it, &rs->resp, RP_REPLAY_OK, NULL, truncated);
 }
 
 /* Feeds the buffered bytes to the parser.  Returns -1 once |c| is dead. */
@@ -271,24 +275,26 @@ static int parse(struct rconn *c)
 			response_reset(c);
 			c->interim = ev.u.status.status >= 100 && ev.u.status.status < 200;
 			c->started = !c->interim;
-			c->resp.status = ev.u.status.status;
-			c->resp.reason = rp_pool_dup(c->pool, ev.u.status.reason);
+			c->rs->resp.status = ev.u.status.status;
+			c->rs->resp.reason = rp_pool_dup(c->rs->pool, ev.u.status.reason);
 			break;
 		case RP_H1_EV_HEADER:
 			if (!c->interim)
-				rp_headers_add(&c->resp.m.headers, c->pool, ev.u.field.name,
-					       ev.u.field.value);
+				rp_headers_add(&c->rs->resp.m.headers, c->rs->pool,
+					       ev.u.field.name, ev.u.field.value);
 			break;
 		case RP_H1_EV_TRAILER:
-			rp_headers_add(&c->resp.m.trailers, c->pool, ev.u.field.name, ev.u.field.value);
+			rp_headers_add(&c->rs->resp.m.trailers, c->rs->pool, ev.u.field.name,
+				       ev.u.field.value);
 			break;
 		case RP_H1_EV_BODY: {
-			size_t room = c->body.max - rp_buf_len(&c->body);
+			struct rp_buf *b = &c->rs->body;
+			size_t room = b->max - rp_buf_len(b);
 			size_t n = RP_MIN(room, ev.u.data.n);
 			if (n < ev.u.data.n)
 				c->truncated = 1;
 			if (n)
-				rp_buf_append(&c->body, ev.u.data.p, n);
+				rp_buf_append(b, ev.u.data.p, n);
 			break;
 		}
 		case RP_H1_EV_MESSAGE_DONE:

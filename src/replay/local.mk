@@ -19,3 +19,5 @@ REPLAY_IT = tests/integration/replay_parity.sh tests/integration/replay_speed.sh
 	tests/integration/replay_rate.sh
 TESTS += $(REPLAY_IT)
 EXTRA_DIST += $(REPLAY_IT) tests/integration/replay_corpus.py
+BENCH_SH += bench/replay_bench.sh
+EXTRA_DIST += bench/replay_bench.sh

@@ -19,6 +19,16 @@
 struct lane;
 struct engine;
 
+/* A response being read, and then delivered: its pool holds header tables
+ * and the decoded body, |body| the body as received.  Recycled through the
+ * engine's spare list so that a steady replay allocates nothing per
+ * response. */
+struct rslot {
+	struct rp_pool *pool;
+	struct rp_buf body;
+	struct rp_response resp;
+};
+
 /* One selected exchange from the moment it is read until its result is
  * delivered. */
 struct item {
@@ -33,6 +43,7 @@ struct item {
 	enum rp_replay_fail prefail; /* REQUEST when it could not be built */
 	const char *why;
 	size_t bytes;           /* accounted in the window */
+	struct rslot *rs;       /* its response, once complete */
 };
 
 /* The exchanges of one recorded connection (or, without order, of one
@@ -67,9 +78,7 @@ struct rconn {
 	/* response being read */
 	struct rp_h1_parser p;
 	struct rp_buf in;
-	struct rp_pool *pool;
-	struct rp_response resp;
-	struct rp_buf body;
+	struct rslot *rs;          /* NULL until a request needs one */
 	int started;               /* a status line of the final response arrived */
 	int interim;
 	int truncated;
@@ -97,7 +106,14 @@ struct engine {
 	struct sockaddr_storage addr;
 	socklen_t addrlen;
 	int64_t timeout, idle_close;
+	struct rslot **spare;
+	size_t nspare;
 };
+
+/* A clean response slot (from the spare list or new). */
+struct rslot *rp_replay_slot_get(struct engine *e);
+/* Returns |s| to the spare list (or frees it).  NULL is a no-op. */
+void rp_replay_slot_put(struct engine *e, struct rslot *s);
 
 /* ---- the client interface ---- */
 

@@ -209,8 +209,39 @@ static struct lane *ready_pop(struct engine *e)
 
 /* ---- items ---- */
 
+#define SPARE_SLOTS 256
+
+struct rslot *rp_replay_slot_get(struct engine *e)
+{
+	if (e->nspare)
+		return e->spare[--e->nspare];
+	struct rslot *s = rp_xcalloc(1, sizeof(*s));
+	s->pool = rp_pool_new(0);
+	rp_buf_init(&s->body, RP_LIMIT_BODY_RECORD);
+	return s;
+}
+
+void rp_replay_slot_put(struct engine *e, struct rslot *s)
+{
+	if (!s)
+		return;
+	if (e->nspare < SPARE_SLOTS && s->body.cap <= 1024 * 1024) {
+		rp_pool_reset(s->pool);
+		rp_buf_clear(&s->body);
+		memset(&s->resp, 0, sizeof(s->resp));
+		if (!e->spare)
+			e->spare = rp_xcalloc(SPARE_SLOTS, sizeof(*e->spare));
+		e->spare[e->nspare++] = s;
+		return;
+	}
+	rp_pool_free(s->pool);
+	rp_buf_dispose(&s->body);
+	free(s);
+}
+
 static void item_free(struct engine *e, struct item *it)
 {
+	rp_replay_slot_put(e, it->rs);
 	e->window--;
 	e->window_bytes -= it->bytes;
 	rp_exchange_free(it->x);
@@ -444,8 +475,6 @@ void rp_replay_engine_done(struct rconn *c, struct item *it, const struct rp_res
 	struct lane *l = it->lane;
 
 	e->st->in_flight--;
-	deliver(e, it, resp, fail, why, truncated);
-	item_free(e, it);
 	l->busy = 0;
 	int due = l->head && l->head->is_due;
 	if (c->state == RC_DEAD) {
@@ -464,7 +493,13 @@ void rp_replay_engine_done(struct rconn *c, struct item *it, const struct rp_res
 	}
 	if (due)
 		ready_push(e, l);
-	lane_maybe_free(e, l);
+	else
+		lane_maybe_free(e, l);
+	/* Send what is due first: the target works on the next request while
+	 * this response is diffed and reported. */
+	pump(e);
+	deliver(e, it, resp, fail, why, truncated);
+	item_free(e, it);
 	pump(e);
 }
 
@@ -714,6 +749,12 @@ int rp_replay_run(struct rp_store *s, const struct rp_replay_opts *o, struct rp_
 		rp_replay_conn_close(c);
 	}
 	on_reap(-1, 0, e);
+	for (size_t i = 0; i < e->nspare; i++) {
+		rp_pool_free(e->spare[i]->pool);
+		rp_buf_dispose(&e->spare[i]->body);
+		free(e->spare[i]);
+	}
+	free(e->spare);
 out:
 	rp_store_iter_free(e->it);
 	if (e->timer)
