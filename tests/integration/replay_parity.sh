@@ -86,6 +86,42 @@ rp_expect_grep "JUnit failure carries the path" 'differs at \$\.plan in 2 exchan
 rp_expect_exit "--fail-under 80 tolerates it" 0 \
 	"$REPRISE" replay --db "$DB" --target "$T" --max --fail-under 80
 
+# the same verdict however it is sent
+rp_expect_exit "--no-order: exit 1" 1 "$REPRISE" replay --db "$DB" --target "$T" --max --no-order
+rp_expect_grep "--no-order: same verdict" 'parity 85.71%: 12 equal, 2 differ' "$RP_TMP/last.out"
+rp_expect_exit "--rate: exit 1" 1 "$REPRISE" replay --db "$DB" --target "$T" --rate 200 \
+	--host keep --set-header 'X-Replay: 1' --drop-header Accept
+rp_expect_grep "--rate: same verdict" 'parity 85.71%: 12 equal, 2 differ' "$RP_TMP/last.out"
+# a path rewrite reaches the target: user 2's requests now fetch user 3
+rp_expect_exit "--rewrite-path: exit 1" 1 "$REPRISE" replay --db "$DB" --target "$T" --max \
+	--rewrite-path '^/api/users/2\.json$=>/api/users/3.json' --report "$R"
+python3 - "$R" <<'PY' || rp_fail "--rewrite-path: user 2 answered with user 3"
+import json, sys
+d = json.load(open(sys.argv[1]))["diffs"]
+paths = sorted({i["path"] for e in d for i in e["items"]})
+assert paths == ["$.id", "$.name", "$.score"], paths
+PY
+
+# a target that accepts but never answers: each request is a timeout result
+python3 -c '
+import socket, sys, time
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("127.0.0.1", 0)); s.listen(64); print(s.getsockname()[1], flush=True)
+held = []
+end = time.time() + 30
+s.settimeout(0.2)
+while time.time() < end:
+    try: held.append(s.accept()[0])
+    except OSError: pass
+' >"$RP_TMP/mute.port" &
+rp_track $!
+for i in 1 2 3 4 5 6 7 8 9 10; do [ -s "$RP_TMP/mute.port" ] && break; sleep 0.1; done
+mute=$(cat "$RP_TMP/mute.port")
+rp_expect_exit "silent target: exit 1" 1 "$REPRISE" replay --db "$DB" --target "http://127.0.0.1:$mute" \
+	--max --concurrency 14 --timeout 300ms --limit 4 --report "$R"
+rp_expect_grep "timeouts are results, not retries" 'parity 0.00%: 0 equal, 0 differ, 4 failed' "$RP_TMP/last.out"
+rp_expect_grep "the failure is named" 'failures: 4 timeout; first: exchange [0-9]+ GET /[^ ]*: timeout: no complete response within the timeout' "$RP_TMP/last.out"
+
 # noise rules
 printf '# plans are being migrated\nignore json $.plan\n' >"$RP_TMP/ok.noise"
 rp_expect_exit "noise rule silences it: exit 0" 0 \

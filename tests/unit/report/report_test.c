@@ -115,6 +115,19 @@ static void test_report(void **state)
 	assert_non_null(strstr(text, "changed $.i[0].p: 1 -> 9"));
 	assert_non_null(strstr(text, "1 timeout"));
 
+	/* the live progress line rewrites itself in place */
+	out = tmpfile();
+	st->start = rp_mono_ns() - 1000000000;
+	st->sent = st->done = 6;
+	rp_report_progress(r, out, st);
+	rewind(out);
+	tn = fread(text, 1, sizeof(text) - 1, out);
+	text[tn] = 0;
+	fclose(out);
+	assert_memory_equal(text, "\r\033[K6/6 sent  ", 13);
+	assert_non_null(strstr(text, "errors 0  parity 50.0%  p50 "));
+	assert_null(strchr(text, '\n'));
+
 	assert_int_equal(rp_report_json_finish(r, st, err, sizeof(err)), 0);
 	json_error_t je;
 	json_t *doc = json_load_file(json, 0, &je);
