@@ -84,6 +84,11 @@ int rp_cli_mask_open(const char *cmd, const struct rp_cli_mask_opts *o, struct r
  * NULL, i.e. --no-masks).  0 or the store's error. */
 int rp_cli_mask_record(struct rp_store *s, const struct rp_mask *m);
 
+/* The recorder's mask hook (recorder.h rp_recorder_mask_fn) with |ctx| the
+ * struct rp_mask: masks |x| in place.  Always 0. */
+struct rp_exchange;
+int rp_cli_mask_hook(struct rp_exchange *x, void *ctx);
+
 /* The path of the shipped rule set |name| ("default.rules"): from
  * $REPRISE_MASKS_DIR, the installed data folder, or the source tree. */
 const char *rp_cli_masks_path(const char *name, char *buf, size_t n);

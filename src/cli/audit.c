@@ -26,7 +26,8 @@ static void usage(FILE *f)
 		   "  --detectors LIST    comma-separated: email,card,ssn,phone,iban,jwt,bearer,\n"
 		   "                      aws-key,ipv4,ipv6 (or ip, all; default all)\n"
 		   "  --include-static    also scan scripts, styles and other static assets\n"
-		   "  --max N             print at most N findings (default 1000; all are counted)\n\n"
+		   "  --max N             print at most N findings (default 1000; all are counted)\n"
+		   "  --help              this text\n\n"
 		   "Prints exchange id, location and detector, never the value.\n"
 		   "Exit: 0 nothing found, 1 findings, 2 usage, 4 store error.\n");
 }

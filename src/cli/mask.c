@@ -27,7 +27,8 @@ static void usage(FILE *f)
 		   "  --out FILE            also write the masked exchanges (.har or JSON lines)\n"
 		   "  --mask-key-file FILE  key for tokens and fakes (default: $REPRISE_MASK_KEY, else\n"
 		   "                        a fixed test key, so runs are comparable)\n"
-		   "  --quiet               summary only\n\n"
+		   "  --quiet               summary only\n"
+		   "  --help                this text\n\n"
 		   "Rule language: man reprise-masks.  Exit: 0 ok, 2 a rule file is wrong.\n");
 }
 

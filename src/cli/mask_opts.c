@@ -101,11 +101,30 @@ int rp_cli_mask_open(const char *cmd, const struct rp_cli_mask_opts *o, struct r
 	return RP_EXIT_OK;
 }
 
+/* Sets |key| to |value|, or to "mixed" when the corpus already holds records
+ * made under another value: a corpus fact must be true of every record. */
+static int record_one(struct rp_store *s, const char *key, const char *value)
+{
+	char old[256];
+	if (rp_store_meta_get(s, key, old, sizeof(old)) == 0 && strcmp(old, value) != 0) {
+		if (strcmp(old, "mixed") != 0)
+			fprintf(stderr, "reprise: %s: this corpus was recorded with %s, this run uses "
+					"%s; it now holds both (run reprise audit)\n",
+				key, old, value);
+		value = "mixed";
+	}
+	return rp_store_meta_set(s, key, value);
+}
+
 int rp_cli_mask_record(struct rp_store *s, const struct rp_mask *m)
 {
-	int rc = rp_store_meta_set(s, "mask.rules_digest", m ? rp_mask_digest(m) : "none");
+	int rc = record_one(s, "mask.rules_digest", m ? rp_mask_digest(m) : "none");
 	if (!rc)
-		rc = rp_store_meta_set(s, "mask.key_fingerprint",
-				       m ? rp_mask_key_fingerprint(m) : "none");
+		rc = record_one(s, "mask.key_fingerprint", m ? rp_mask_key_fingerprint(m) : "none");
 	return rc;
+}
+
+int rp_cli_mask_hook(struct rp_exchange *x, void *ctx)
+{
+	return rp_mask_apply(ctx, x, NULL);
 }

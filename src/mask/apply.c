@@ -332,29 +332,28 @@ static int is_binary_type(struct rp_slice mt)
 	return 0;
 }
 
-/* Text unless it holds NUL bytes or is not UTF-8 in its first kilobyte. */
+/* Media types that are text whatever bytes they hold (Latin-1 included). */
+static int is_text_type(struct rp_slice mt)
+{
+	static const char *const types[] = {
+		"application/xml", "application/javascript", "application/graphql",
+		"application/x-yaml", "application/yaml", "application/csv", "application/sql",
+		"application/x-www-form-urlencoded",
+	};
+	if (has_prefix(mt, "text/") || has_prefix(mt, "message/") || has_suffix(mt, "+xml"))
+		return 1;
+	for (size_t i = 0; i < RP_ARRAY_LEN(types); i++)
+		if (rp_slice_eq(mt, rp_slice_str(types[i])))
+			return 1;
+	return 0;
+}
+
+/* For bodies of unknown or generic type: text unless its first kilobyte
+ * holds a NUL byte.  Leaning this way masks a Latin-1 or UTF-16-free text
+ * body sent as application/octet-stream rather than store it as it came. */
 static int looks_textual(struct rp_slice b)
 {
-	size_t n = RP_MIN(b.n, (size_t)1024);
-	for (size_t i = 0; i < n;) {
-		uint8_t c = b.p[i];
-		if (c == 0)
-			return 0;
-		if (c < 0x80) {
-			i++;
-			continue;
-		}
-		size_t k = c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : c >= 0xc2 ? 2 : 0;
-		if (!k || c > 0xf4)
-			return 0;
-		if (i + k > b.n)
-			return i + k > n; /* cut at the sniff window: fine */
-		for (size_t j = 1; j < k; j++)
-			if ((b.p[i + j] & 0xc0) != 0x80)
-				return 0;
-		i += k;
-	}
-	return 1;
+	return memchr(b.p, 0, RP_MIN(b.n, (size_t)1024)) == NULL;
 }
 
 static struct rp_slice first_nonspace(struct rp_slice b)
@@ -390,7 +389,7 @@ struct rp_slice rp_mask_body(struct rp_mask_ctx *c, struct rp_slice ctype, struc
 			rp_mask_where_push(c, " text");
 			out = rp_mask_text(c, body);
 		}
-	} else if (!is_binary_type(mt) && looks_textual(body)) {
+	} else if (is_text_type(mt) || (!is_binary_type(mt) && looks_textual(body))) {
 		saved = rp_mask_where_push(c, " text");
 		out = rp_mask_text(c, body);
 	} else {

@@ -650,9 +650,10 @@ static int find_phone(struct rp_slice t, size_t from, unsigned flags, size_t *s,
 			if (is_alnum(p) || p == '+' || p == '(' || p == '_' ||
 			    ((sep_ok(p) || p == '/' || p == ',' || p == ':') && i >= 2 &&
 			     is_digit(t.p[i - 2]))) {
-				while (i < t.n && is_digit(t.p[i]))
-					i++;
-				if (i == 0 || !is_digit(t.p[i - 1]))
+				if (is_digit(c))
+					while (i < t.n && is_digit(t.p[i]))
+						i++;
+				else
 					i++;
 				continue;
 			}

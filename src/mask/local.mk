@@ -10,3 +10,22 @@ AM_CPPFLAGS += -DRP_PKGDATADIR='"$(pkgdatadir)"'
 
 # shipped rule sets (installed to $(pkgdatadir), found there or in the source tree)
 dist_pkgdata_DATA += masks/default.rules masks/pci.rules masks/gdpr.rules
+
+# tests
+MASK_TEST_CFLAGS = $(TEST_CFLAGS) -I$(top_srcdir)/src/mask
+check_PROGRAMS += tests/unit/mask/detect_test
+TESTS += tests/unit/mask/detect_test
+tests_unit_mask_detect_test_SOURCES = tests/unit/mask/detect_test.c
+tests_unit_mask_detect_test_CFLAGS = $(MASK_TEST_CFLAGS)
+tests_unit_mask_detect_test_LDADD = $(TEST_LIBS)
+EXTRA_DIST += tests/data/mask
+check_PROGRAMS += tests/unit/mask/rules_test
+TESTS += tests/unit/mask/rules_test
+tests_unit_mask_rules_test_SOURCES = tests/unit/mask/rules_test.c
+tests_unit_mask_rules_test_CFLAGS = $(MASK_TEST_CFLAGS)
+tests_unit_mask_rules_test_LDADD = $(TEST_LIBS)
+check_PROGRAMS += tests/unit/mask/apply_test
+TESTS += tests/unit/mask/apply_test
+tests_unit_mask_apply_test_SOURCES = tests/unit/mask/apply_test.c
+tests_unit_mask_apply_test_CFLAGS = $(MASK_TEST_CFLAGS)
+tests_unit_mask_apply_test_LDADD = $(TEST_LIBS)

@@ -78,15 +78,30 @@ static int known_action(struct rp_slice a, unsigned *bad)
 	return 0;
 }
 
+/* The key of condition token |t| ("type" of type=...), unquoted into |buf|
+ * (at least t->raw.n bytes); |*has_eq| says whether there was a '=' and
+ * |*vlen| how long the value is. */
+static struct rp_slice cond_key(const struct rp_mask_tok *t, char *buf, int *has_eq,
+				size_t *vlen)
+{
+	size_t n = t->quoted ? rp_mask_unquote(t->raw, buf) : (memcpy(buf, t->raw.p, t->raw.n), t->raw.n);
+	const char *eq = memchr(buf, '=', n);
+	*has_eq = eq != NULL;
+	*vlen = eq ? n - (size_t)(eq - buf) - 1 : 0;
+	return rp_slice(buf, eq ? (size_t)(eq - buf) : n);
+}
+
 static int check_cond(const struct rp_mask_tok *t, unsigned *col, const char **why)
 {
-	const uint8_t *eq = memchr(t->raw.p, '=', t->raw.n);
-	if (!eq) {
+	char buf[RP_LIMIT_MASK_LINE];
+	int has_eq;
+	size_t vlen;
+	struct rp_slice key = cond_key(t, buf, &has_eq, &vlen);
+	if (!has_eq) {
 		*col = t->col;
 		*why = "expected a condition KEY=VALUE (type=, method=, route=, in=)";
 		return RP_E_FORMAT;
 	}
-	struct rp_slice key = rp_slice(t->raw.p, (size_t)(eq - t->raw.p));
 	int known = 0;
 	for (size_t i = 0; i < RP_ARRAY_LEN(cond_keys); i++)
 		known |= rp_slice_eq(key, rp_slice_str(cond_keys[i]));
@@ -95,8 +110,8 @@ static int check_cond(const struct rp_mask_tok *t, unsigned *col, const char **w
 		*why = "unknown condition (expected type=, method=, route= or in=)";
 		return RP_E_FORMAT;
 	}
-	if ((size_t)(eq - t->raw.p) + 1 == t->raw.n) {
-		*col = t->col + (unsigned)(eq - t->raw.p) + 1;
+	if (vlen == 0) {
+		*col = t->quoted ? t->col : t->col + (unsigned)key.n + 1;
 		*why = "empty condition value";
 		return RP_E_FORMAT;
 	}
@@ -123,11 +138,12 @@ static int parse_conds(struct rp_slice line, size_t *pos, struct rp_mask_syntax 
 		}
 		if ((rc = check_cond(&t, col, why)))
 			return rc;
-		size_t klen = (size_t)((const uint8_t *)memchr(t.raw.p, '=', t.raw.n) - t.raw.p);
+		char a[RP_LIMIT_MASK_LINE], b[RP_LIMIT_MASK_LINE];
+		int eq;
+		size_t vl;
+		struct rp_slice k = cond_key(&t, a, &eq, &vl);
 		for (unsigned i = 0; i < out->nconds; i++) {
-			const struct rp_mask_tok *o = &out->conds[i];
-			if (o->raw.n > klen && o->raw.p[klen] == '=' &&
-			    memcmp(o->raw.p, t.raw.p, klen) == 0) {
+			if (rp_slice_eq(k, cond_key(&out->conds[i], b, &eq, &vl))) {
 				*col = t.col;
 				*why = "condition given twice (list the values with commas instead)";
 				return RP_E_FORMAT;
@@ -173,8 +189,11 @@ int rp_mask_parse_line(struct rp_slice line, struct rp_mask_syntax *out, unsigne
 			*why = "static needs a condition (type=..., route=... or method=...)";
 			return RP_E_FORMAT;
 		}
+		char buf[RP_LIMIT_MASK_LINE];
+		int eq;
+		size_t vl;
 		for (unsigned i = 0; i < out->nconds; i++)
-			if (out->conds[i].raw.n >= 3 && memcmp(out->conds[i].raw.p, "in=", 3) == 0) {
+			if (rp_slice_eq(cond_key(&out->conds[i], buf, &eq, &vl), RP_SLICE_LIT("in"))) {
 				*col = out->conds[i].col;
 				*why = "static applies to bodies of both directions; in= has no "
 				       "meaning here";

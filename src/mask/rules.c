@@ -68,12 +68,18 @@ int rp_mask_route_match(struct rp_slice pat, struct rp_slice path)
 			path = rp_slice(slash + 1, (size_t)(path.p + path.n - slash - 1));
 		return rp_mask_glob(pat, path);
 	}
-	/* '*' stays within a segment, '**' crosses: two backtrack points */
+	/* '*' and '?' stay within a segment; '**' crosses segments, and two stars and a slash
+	 * stand for zero or more whole segments.  Two backtrack points: the
+	 * last '*' and the last '**'. */
 	size_t p = 0, i = 0;
 	size_t s1p = SIZE_MAX, s1i = 0, s2p = SIZE_MAX, s2i = 0;
+	int s2seg = 0;
 	while (i < path.n) {
 		if (p + 1 < pat.n && pat.p[p] == '*' && pat.p[p + 1] == '*') {
 			p += 2;
+			s2seg = p < pat.n && pat.p[p] == '/';
+			if (s2seg)
+				p++;
 			s2p = p;
 			s2i = i;
 			s1p = SIZE_MAX;
@@ -90,13 +96,24 @@ int rp_mask_route_match(struct rp_slice pat, struct rp_slice path)
 		} else if (s2p != SIZE_MAX) {
 			s1p = SIZE_MAX;
 			p = s2p;
-			i = ++s2i;
+			if (s2seg) {
+				/* the next try starts after the next '/' */
+				const uint8_t *sl = s2i < path.n ? memchr(path.p + s2i, '/', path.n - s2i) : NULL;
+				if (!sl)
+					return 0;
+				s2i = (size_t)(sl - path.p) + 1;
+			} else {
+				s2i++;
+			}
+			i = s2i;
 		} else {
 			return 0;
 		}
 	}
 	while (p < pat.n && pat.p[p] == '*')
 		p++;
+	if (p + 1 == pat.n && pat.p[p] == '/' && p >= 2 && pat.p[p - 1] == '*')
+		p++; /* a pattern that ends in two stars and a slash */
 	return p == pat.n;
 }
 
