@@ -69,7 +69,7 @@ wrk_rps=$(awk '{print $2}' "$RP_TMP/rounds")
 n=${BENCH_REQUESTS:-$(python3 -c "print(max(10000, int(float('$wrk_rps') * $secs)))")}
 python3 "$RP_SRCDIR/tests/integration/replay_corpus.py" --base "$T" --out "$RP_TMP/c.jsonl" \
 	--count "$n" --conns "$conns" --span 60 $paths || exit 1
-"$REPRISE" import --db "$RP_TMP/corpus" --create "$RP_TMP/c.jsonl" >/dev/null || exit 1
+"$REPRISE" import --db "$RP_TMP/corpus" --create --no-masks "$RP_TMP/c.jsonl" >/dev/null || exit 1
 rm -f "$RP_TMP/c.jsonl"
 replay_round
 i=1

@@ -3,7 +3,11 @@
  * response against the recorded one.  This file only parses options and
  * wires the modules together: store (read) -> replay (select, rewrite,
  * schedule, send) -> diff (per response, with noise rules and route
- * templates) -> report (terminal, JSON, JUnit).  Exit codes: 0 parity met,
+ * templates) -> report (terminal, JSON, JUnit).  A corpus recorded through
+ * masks is compared like with like: each replayed response is masked with
+ * the same rules and key before the diff (the key never comes from the
+ * corpus; its fingerprint there says whether the one given matches).
+ * Exit codes: 0 parity met,
  * 1 parity below --fail-under (default 100: any regression), 2 usage or a
  * bad noise file, 3 target unreachable, 4 store error.
  */
@@ -16,6 +20,7 @@
 #include "cli-int.h"
 #include "reprise/diff.h"
 #include "reprise/limits.h"
+#include "reprise/mask.h"
 #include "reprise/replay.h"
 #include "reprise/report.h"
 
@@ -55,6 +60,11 @@ static void usage(FILE *f)
 		"  --timeout DURATION    per request (default 30s; 500ms, 2m ...)\n"
 		"diff and report:\n"
 		"  --noise FILE          noise rules (reprise-noise(5))\n"
+		"  --masks FILE          mask replayed responses with FILE before diffing (default:\n"
+		"                        default.rules, when the corpus was recorded masked)\n"
+		"  --no-masks            diff replayed responses unmasked\n"
+		"  --mask-key-file FILE  the key the corpus was masked with (default:\n"
+		"                        $REPRISE_MASK_KEY)\n"
 		"  --report FILE.json    every difference with its exchange id, and totals\n"
 		"  --junit FILE.xml      one JUnit test case per route\n"
 		"  --fail-under PCT      exit 1 when parity is below PCT (default 100)\n"
@@ -65,6 +75,7 @@ static void usage(FILE *f)
 
 struct ctx {
 	struct rp_report *report;
+	struct rp_mask *mask;
 	struct rp_diff_opts dopts;
 	struct rp_diff diff;
 	int progress;
@@ -74,6 +85,60 @@ struct ctx {
 static int recorded_response(const struct rp_exchange *x)
 {
 	return x->resp.status != 0 && !(x->flags & RP_XF_NO_RESPONSE);
+}
+
+/* The replayed response |r| masked as the recorder masked |x|: a new
+ * exchange with |x|'s request line (rules may depend on the route) and
+ * |r|'s header lists copied by reference (the mask replaces values; the
+ * replayed ones stay untouched). */
+static struct rp_exchange *masked(const struct rp_mask *m, const struct rp_exchange *x,
+				  const struct rp_response *r)
+{
+	struct rp_exchange *y = rp_exchange_new();
+	y->req.method = x->req.method;
+	y->req.scheme = x->req.scheme;
+	y->req.authority = x->req.authority;
+	y->req.target = x->req.target;
+	y->resp = *r;
+	memset(&y->resp.m.headers, 0, sizeof(y->resp.m.headers));
+	memset(&y->resp.m.trailers, 0, sizeof(y->resp.m.trailers));
+	for (size_t i = 0; i < r->m.headers.n; i++)
+		rp_headers_add_ref(&y->resp.m.headers, y->pool, r->m.headers.v[i].name,
+				   r->m.headers.v[i].value);
+	for (size_t i = 0; i < r->m.trailers.n; i++)
+		rp_headers_add_ref(&y->resp.m.trailers, y->pool, r->m.trailers.v[i].name,
+				   r->m.trailers.v[i].value);
+	rp_mask_apply(m, y, NULL);
+	return y;
+}
+
+/* Builds the mask replayed responses need: none for a corpus recorded
+ * unmasked (unless --masks says otherwise), else the rules and key of the
+ * mask flags, checked against what the corpus says it was masked with. */
+static int open_mask(const struct rp_cli_mask_opts *mo, struct rp_store *s, struct rp_mask **out)
+{
+	char digest[256] = "", fp[256] = "";
+	*out = NULL;
+	int recorded = rp_store_meta_get(s, "mask.rules_digest", digest, sizeof(digest)) == 0 &&
+		       strcmp(digest, "none") != 0;
+	(void)rp_store_meta_get(s, "mask.key_fingerprint", fp, sizeof(fp));
+	if (mo->none || (!recorded && !mo->rules))
+		return RP_EXIT_OK;
+	int rc = rp_cli_mask_open(cmd, mo, out);
+	if (rc || !*out)
+		return rc;
+	if (strcmp(digest, "mixed") == 0 || strcmp(fp, "mixed") == 0)
+		fprintf(stderr, "reprise replay: masks: the corpus mixes records masked in different "
+				"ways; masked values may differ\n");
+	else if (recorded && strcmp(digest, rp_mask_digest(*out)) != 0)
+		fprintf(stderr, "reprise replay: masks: the corpus was masked with other rules (%s); "
+				"pass --masks FILE with those rules, or masked values may differ\n",
+			digest);
+	else if (recorded && fp[0] && strcmp(fp, rp_mask_key_fingerprint(*out)) != 0)
+		fprintf(stderr, "reprise replay: masks: the corpus was masked under another key (%s); "
+				"give that key with --mask-key-file or $%s, or tokens and fakes will "
+				"differ\n", fp, RP_MASK_KEY_ENV);
+	return RP_EXIT_OK;
 }
 
 static void on_result(void *arg, const struct rp_replay_result *res)
@@ -89,8 +154,10 @@ static void on_result(void *arg, const struct rp_replay_result *res)
 		/* a recorded body cut at the record cap is compared as a prefix */
 		if ((x->flags & RP_XF_RESP_TRUNCATED) && actual.m.body.n > x->resp.m.body.n)
 			actual.m.body.n = x->resp.m.body.n;
+		struct rp_exchange *y = c->mask ? masked(c->mask, x, &actual) : NULL;
 		rp_diff_reset(&c->diff);
-		rp_diff_response(&c->dopts, &x->resp, &actual, &c->diff);
+		rp_diff_response(&c->dopts, &x->resp, y ? &y->resp : &actual, &c->diff);
+		rp_exchange_free(y);
 		d = &c->diff;
 	}
 	struct rp_report_entry e = {x, res, d, route};
@@ -147,8 +214,10 @@ int rp_cmd_replay(int argc, char **argv)
 		{"junit", required_argument, NULL, O_JUNIT},
 		{"fail-under", required_argument, NULL, O_FAIL},
 		{"help", no_argument, NULL, O_HELP},
+		RP_CLI_MASK_OPTIONS,
 		{NULL, 0, NULL, 0},
 	};
+	struct rp_cli_mask_opts mo = {0};
 	const char *db = NULL, *target = NULL, *from = NULL, *to = NULL, *expr = NULL;
 	const char *noise_file = NULL, *report_file = NULL, *junit_file = NULL;
 	struct rp_replay_opts ro;
@@ -281,6 +350,8 @@ int rp_cmd_replay(int argc, char **argv)
 			usage(stdout);
 			goto out;
 		default:
+			if (rp_cli_mask_option(opt, optarg, &mo))
+				break;
 			rc = rp_cli_bad_option(cmd, opt, argv);
 			goto out;
 		}
@@ -311,6 +382,8 @@ int rp_cmd_replay(int argc, char **argv)
 	if ((rc = rp_cli_open_store(cmd, db, 1, 0, &s)))
 		goto out;
 	if ((rc = rp_cli_filter(cmd, expr, s, &f)))
+		goto out;
+	if ((rc = open_mask(&mo, s, &c.mask)))
 		goto out;
 	struct rp_store_totals tot = {0};
 	(void)rp_store_totals(s, &tot);
@@ -371,6 +444,7 @@ out:
 	if (c.diff.pool)
 		rp_diff_dispose(&c.diff);
 	rp_diff_noise_free(noise);
+	rp_mask_free(c.mask);
 	rp_filter_free(f);
 	rp_replay_rewrite_free(rw);
 	rp_store_close(s);

@@ -15,7 +15,7 @@ tests_unit_replay_request_test_LDADD = $(TEST_LIBS)
 
 # Integration tests against a real nginx on loopback (and the recording proxy).
 REPLAY_IT = tests/integration/replay_parity.sh tests/integration/replay_speed.sh \
-	tests/integration/replay_demo.sh \
+	tests/integration/replay_demo.sh tests/integration/replay_masks.sh \
 	tests/integration/replay_rate.sh
 TESTS += $(REPLAY_IT)
 EXTRA_DIST += $(REPLAY_IT) tests/integration/replay_corpus.py
