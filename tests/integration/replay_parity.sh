@@ -115,7 +115,7 @@ while time.time() < end:
     except OSError: pass
 ' >"$RP_TMP/mute.port" &
 rp_track $!
-for i in 1 2 3 4 5 6 7 8 9 10; do [ -s "$RP_TMP/mute.port" ] && break; sleep 0.1; done
+i=0; while [ ! -s "$RP_TMP/mute.port" ] && [ $i -lt 200 ]; do sleep 0.05; i=$((i + 1)); done
 mute=$(cat "$RP_TMP/mute.port")
 rp_expect_exit "silent target: exit 1" 1 "$REPRISE" replay --db "$DB" --target "http://127.0.0.1:$mute" \
 	--max --concurrency 14 --timeout 300ms --limit 4 --report "$R"
