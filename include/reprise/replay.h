@@ -188,6 +188,7 @@ struct rp_replay_stats {
 	uint64_t in_flight;
 	uint64_t conns_opened, conns_closed_idle, conns_closed_server;
 	uint64_t read_errors; /* records that did not decode (skipped) */
+	int interrupted;      /* stopped early by SIGINT */
 	uint64_t bytes_sent, bytes_received;
 	int64_t start, first_sent, last_sent, end; /* monotonic ns */
 	struct rp_replay_hist lag;     /* actual send - scheduled send */

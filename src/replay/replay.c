@@ -560,6 +560,7 @@ static void on_sigint(evutil_socket_t fd, short what, void *arg)
 		return;
 	}
 	e->stopping = 1;
+	e->st->interrupted = 1;
 	finish_if_done(e);
 }
 

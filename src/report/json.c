@@ -203,6 +203,7 @@ int rp_report_json_finish(struct rp_report *r, const struct rp_replay_stats *st,
 	json_t *s = json_object();
 	json_object_set_new(s, "planned", json_integer((json_int_t)st->planned));
 	json_object_set_new(s, "replayed", json_integer((json_int_t)t.replayed));
+	json_object_set_new(s, "interrupted", json_boolean(st->interrupted));
 	json_object_set_new(s, "equal", json_integer((json_int_t)t.equal));
 	json_object_set_new(s, "differ", json_integer((json_int_t)t.differ));
 	json_object_set_new(s, "failed", json_integer((json_int_t)t.failed));

@@ -405,6 +405,9 @@ void rp_report_summary(const struct rp_report *r, FILE *f, const struct rp_repla
 	if (span > 0 && st->sent > 1)
 		fprintf(f, "; sends %.1f/s over %.2f s", (double)(st->sent - 1) / span, span);
 	fprintf(f, ")\n");
+	if (st->interrupted)
+		fprintf(f, "interrupted: %llu of %llu planned exchanges were replayed\n",
+			(unsigned long long)t.replayed, (unsigned long long)st->planned);
 	fprintf(f, "parity %.2f%%: %llu equal, %llu differ, %llu failed", t.parity,
 		(unsigned long long)t.equal, (unsigned long long)t.differ, (unsigned long long)t.failed);
 	if (t.unrecorded)
