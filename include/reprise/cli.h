@@ -96,5 +96,7 @@ const char *rp_cli_masks_path(const char *name, char *buf, size_t n);
 
 int rp_cmd_mask(int argc, char **argv);
 int rp_cmd_audit(int argc, char **argv);
+int rp_cmd_replay(int argc, char **argv);
+int rp_cmd_demo(int argc, char **argv);
 
 #endif
