@@ -310,11 +310,12 @@ int rp_cmd_proxy(int argc, char **argv)
 		rdropped += rs.dropped[k];
 	fprintf(stderr,
 		"reprise proxy: %" PRIu64 " connections, %" PRIu64 " responses (%" PRIu64 " 5xx); "
-		"recorded %" PRIu64 " exchanges (%" PRIu64 " committed) and %" PRIu64 " connections; "
+		"recorded %" PRIu64 " exchanges (%" PRIu64 " committed) and %" PRIu64 " connections (%" PRIu64
+		" not); "
 		"dropped %" PRIu64 " (queue_full=%" PRIu64 " store_full=%" PRIu64 " too_big=%" PRIu64
 		" other=%" PRIu64 ")\n",
 		ps.accepted, ps.requests[1] + ps.requests[2] + ps.requests[3] + ps.requests[4] + ps.requests[5],
-		ps.requests[5], rs.recorded, ss.committed, rs.conns, rdropped,
+		ps.requests[5], rs.recorded, ss.committed, rs.conns, rs.dropped_conns, rdropped,
 		rs.dropped[RP_RECORDER_DROP_QUEUE_FULL], rs.dropped[RP_RECORDER_DROP_STORE_FULL],
 		rs.dropped[RP_RECORDER_DROP_TOO_BIG],
 		rs.dropped[RP_RECORDER_DROP_MASK] + rs.dropped[RP_RECORDER_DROP_CLOSED] +
