@@ -227,13 +227,18 @@ int rp_cmd_proxy(int argc, char **argv)
 				return rc;
 			po.max_header_bytes = (uint32_t)v;
 			break;
-		case O_HEADER_TIMEOUT: dur = &po.header_timeout_ms; goto duration;
-		case O_IDLE_TIMEOUT: dur = &po.idle_timeout_ms; goto duration;
-		case O_CLIENT_TIMEOUT: dur = &po.client_timeout_ms; goto duration;
-		case O_CONNECT_TIMEOUT: dur = &po.connect_timeout_ms; goto duration;
-		case O_UPSTREAM_TIMEOUT: dur = &po.upstream_timeout_ms; goto duration;
-		case O_SHUTDOWN_TIMEOUT: dur = &po.shutdown_timeout_ms; goto duration;
-		duration:
+		case O_HEADER_TIMEOUT:
+		case O_IDLE_TIMEOUT:
+		case O_CLIENT_TIMEOUT:
+		case O_CONNECT_TIMEOUT:
+		case O_UPSTREAM_TIMEOUT:
+		case O_SHUTDOWN_TIMEOUT:
+			dur = opt == O_HEADER_TIMEOUT    ? &po.header_timeout_ms
+			      : opt == O_IDLE_TIMEOUT    ? &po.idle_timeout_ms
+			      : opt == O_CLIENT_TIMEOUT  ? &po.client_timeout_ms
+			      : opt == O_CONNECT_TIMEOUT ? &po.connect_timeout_ms
+			      : opt == O_UPSTREAM_TIMEOUT ? &po.upstream_timeout_ms
+							  : &po.shutdown_timeout_ms;
 			if (parse_duration(optarg, dur))
 				return rp_cli_usage_error(cmd, "--%s '%s': expected a duration such as 500ms, "
 							       "30s or 2m", flag, optarg);
