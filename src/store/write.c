@@ -455,7 +455,8 @@ int rp_store_put(struct rp_store *s, const struct rp_exchange *x, unsigned flags
 		b->raw_len = refs[i].len;
 		b->frame_off = off;
 		b->frame_len = rp_buf_len(&c->frame[i]);
-		memcpy(it->data + off, c->frame[i].base + c->frame[i].rd, b->frame_len);
+		if (b->frame_len) /* empty when the body is already stored (base may be NULL) */
+			memcpy(it->data + off, c->frame[i].base + c->frame[i].rd, b->frame_len);
 		off += b->frame_len;
 	}
 	wctx_put(s, c);
