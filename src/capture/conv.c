@@ -304,6 +304,22 @@ static void set_method(struct conv *cv)
 	rp_h1_set_method(&cv->h[1].p, p ? p->method : RP_H1_M_OTHER);
 }
 
+/* ---- hand-off to the codec a flow switched to ---- */
+
+/* Bytes of direction |d|, in stream order, that belong to the protocol the
+ * flow turned out to speak (f->app): from the HTTP/2 preface on, after a
+ * 101 to an h2c upgrade, inside a tunnel, or not HTTP at all.  HTTP/2
+ * sniffing plugs in here: a flow marked APP_H2 hands every later byte of
+ * both directions to this one function.  Until then they are counted. */
+static void other_codec(struct rp_capture *c, struct flow *f, int d, struct rp_slice data)
+{
+	(void)d;
+	if (f->app == APP_H2)
+		c->st.h2_bytes_skipped += data.n; /* not decoded yet */
+	else
+		c->st.other_bytes_skipped += data.n;
+}
+
 static void on_request(struct rp_capture *c, struct flow *f, const struct rp_h1_event *ev,
 		       int64_t ets, int64_t ts)
 {
@@ -449,6 +465,12 @@ static void on_response(struct rp_capture *c, struct flow *f, const struct rp_h1
 			else
 				c->st.flows_tunnel++;
 			cv->req_paused = 0;
+			/* What the client sent after its upgrade request (an h2c
+			 * preface) waited behind the pause. */
+			struct half *q = &cv->h[0];
+			other_codec(c, f, 0, rp_buf_slice(&q->carry));
+			uncharge(c, q, rp_buf_len(&q->carry));
+			rp_buf_clear(&q->carry);
 		} else if (cv->req_paused) {
 			cv->req_paused = 0;
 			rp_h1_resume(&cv->h[0].p, 0);
@@ -727,8 +749,10 @@ static size_t process(struct rp_capture *c, struct flow *f, int d, const uint8_t
 		if (r == RP_E_AGAIN)
 			return off;
 		if (r < 0) {
-			if (parse_error(c, f, d, ts))
+			if (parse_error(c, f, d, ts)) {
+				other_codec(c, f, d, rp_slice(blk + off, len - off));
 				return len;
+			}
 			off++; /* resume the hunt past the failed start */
 			if (off > len)
 				return len;
@@ -746,8 +770,10 @@ static size_t process(struct rp_capture *c, struct flow *f, int d, const uint8_t
 			on_request(c, f, &ev, ets, ts);
 		else
 			on_response(c, f, &ev, ets, ts);
-		if (f->app == APP_H2 || f->app == APP_TUNNEL || f->app == APP_OTHER)
+		if (f->app >= APP_H2) {
+			other_codec(c, f, d, rp_slice(blk + off, len - off));
 			return len;
+		}
 		if (ev.type == RP_H1_EV_PAUSED)
 			return off;
 	}
@@ -766,7 +792,7 @@ static void feed(struct rp_capture *c, struct flow *f, int d, struct rp_slice da
 		if (!(b == '\r' || b == '\n' || (d == 0 ? is_tchar(b) : b == 'H'))) {
 			f->app = APP_OTHER;
 			c->st.flows_other++;
-			c->st.other_bytes_skipped += data.n;
+			other_codec(c, f, d, data);
 			return;
 		}
 	}
@@ -903,12 +929,8 @@ void rp_conv_event(struct rp_capture *c, struct flow *f, int d, const struct rp_
 {
 	struct half *h = &f->conv.h[d];
 	if (f->app >= APP_H2) {
-		if (ev->type == RP_TCP_EV_DATA) {
-			if (f->app == APP_H2)
-				c->st.h2_bytes_skipped += ev->data.n;
-			else
-				c->st.other_bytes_skipped += ev->data.n;
-		}
+		if (ev->type == RP_TCP_EV_DATA)
+			other_codec(c, f, d, ev->data);
 		return;
 	}
 	switch (ev->type) {

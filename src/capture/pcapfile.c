@@ -68,18 +68,21 @@ int rp_pcapfile_open(struct rp_pcapfile *f, const uint8_t *p, size_t n, const ch
 	return RP_E_FORMAT;
 }
 
-/* Capture time in ns of a pcapng timestamp |t| on interface |ifc|. */
+/* Capture time in ns of a pcapng timestamp |t| on interface |ifc|.  Any
+ * 64-bit value is possible in a damaged file: the arithmetic wraps (in
+ * unsigned) instead of overflowing. */
 static int64_t ng_time(const struct rp_pcapfile_if *ifc, uint64_t t)
 {
-	int64_t s, frac;
+	uint64_t s, frac;
 	if (ifc->shift) {
-		s = (int64_t)(t >> ifc->shift);
-		frac = (int64_t)(((t & ((1ull << ifc->shift) - 1)) * 1000000000ull) >> ifc->shift);
+		s = t >> ifc->shift;
+		frac = (uint64_t)(((unsigned __int128)(t & ((1ull << ifc->shift) - 1)) *
+				   1000000000u) >> ifc->shift);
 	} else {
-		s = (int64_t)(t / ifc->units);
-		frac = (int64_t)((t % ifc->units) * (1000000000ull / ifc->units));
+		s = t / ifc->units;
+		frac = (t % ifc->units) * (1000000000ull / ifc->units);
 	}
-	return (s + ifc->offset_s) * 1000000000LL + frac;
+	return (int64_t)((s + (uint64_t)ifc->offset_s) * 1000000000ull + frac);
 }
 
 /* Reads the options of an interface description block. */

@@ -95,23 +95,19 @@ struct rec {
 	uint64_t waits;         /* times the file waited for the recorder */
 };
 
-/* Queue depths above which a file read waits (half the recorder's and the
- * store's queues, so that neither ever refuses). */
-#define PACE_ITEMS (RP_LIMIT_RECORDER_QUEUE / 2)
-#define PACE_BYTES (RP_LIMIT_RECORDER_QUEUE_BYTES / 2)
+/* Store queue depth above which a file read waits: half its queue. */
 #define PACE_STORE (RP_LIMIT_STORE_QUEUE / 2)
 
-/* A file has no traffic to protect: rather than let the recorder drop
- * (fail-open is for live traffic), reading waits while its queues are deep. */
+/* A file has no traffic to protect: rather than let anything drop (fail-open
+ * is for live traffic), reading waits for the recorder (submit_wait) and,
+ * since the recorder hands records to the store without waiting, for the
+ * store's queue too. */
 static void pace(struct rec *r)
 {
 	for (;;) {
-		struct rp_recorder_stats rs;
 		struct rp_store_stats ss;
-		rp_recorder_get_stats(r->rec, &rs);
 		rp_store_get_stats(r->store, &ss);
-		if (rs.queue_depth < PACE_ITEMS && rs.queue_bytes < PACE_BYTES &&
-		    ss.queue_depth < PACE_STORE)
+		if (ss.queue_depth < PACE_STORE)
 			return;
 		r->waits++;
 		struct timespec ts = {0, 200000};
@@ -162,7 +158,11 @@ static void on_exchange(void *ctx, struct rp_exchange *x)
 				     .start_ns = x->t.req_start ? x->t.req_start : x->t.resp_start};
 		rp_recorder_submit_conn(r->rec, &cn);
 	}
-	rp_recorder_submit(r->rec, x); /* owns |x| now, whatever it says */
+	/* The recorder owns |x| now, whatever it says. */
+	if (r->wait)
+		rp_recorder_submit_wait(r->rec, x);
+	else
+		rp_recorder_submit(r->rec, x);
 }
 
 /* ---- the reading loop ---- */
