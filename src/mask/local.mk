@@ -44,3 +44,5 @@ BENCHES += bench/mask_bench
 bench_mask_bench_SOURCES = bench/mask_bench.c
 bench_mask_bench_CFLAGS = $(TEST_CFLAGS)
 bench_mask_bench_LDADD = $(TEST_LIBS)
+BENCH_SH += bench/mask_proxy_bench.sh
+EXTRA_DIST += bench/mask_proxy_bench.sh
