@@ -15,7 +15,7 @@ packages=(
   libpcap-dev libnghttp2-dev libssl-dev liblmdb-dev lmdb-utils libevent-dev
   libpcre2-dev libjansson-dev zlib1g-dev libbrotli-dev libzstd-dev libcmocka-dev
   nginx-light curl wrk tcpdump tshark nghttp2-client nghttp2-server haproxy
-  python3 python3-yaml
+  python3 python3-yaml node-har-validator libhttp-parser-dev
 )
 
 missing=()
@@ -41,6 +41,12 @@ make -j"$(nproc)"
 case "$mode" in
   check)
     make -j"$(nproc)" check
+    # The same suite again under AddressSanitizer and UndefinedBehaviorSanitizer,
+    # built from the distribution tarball (which also proves the tarball is
+    # complete).  REPRISE_NO_SANITIZERS=1 skips it for a quick local run.
+    if [ -z "${REPRISE_NO_SANITIZERS:-}" ]; then
+      make -j"$(nproc)" distcheck DISTCHECK_CONFIGURE_FLAGS=--enable-sanitizers
+    fi
     ;;
   run)
     ./reprise --help

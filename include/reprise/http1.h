@@ -348,7 +348,11 @@ const char *rp_h1_anomaly_name(uint32_t bit);
  * when no bit is set. */
 const char *rp_h1_anomalies_format(uint32_t anomalies, char *out, size_t outlen);
 
+/* Static short name of parser state |s| ("headers", "chunk-size", ...),
+ * for logs such as "while reading headers". */
 const char *rp_h1_state_name(enum rp_h1_state s);
+
+/* Static short name of limit |l| ("header-bytes", ...), or "none". */
 const char *rp_h1_limit_name(enum rp_h1_limit l);
 
 /* Copies the field value |v| into |out| (at least v.n bytes) with each

@@ -3,4 +3,4 @@ libreprise_la_SOURCES += src/cli/main.c src/cli/ls.c src/cli/show.c src/cli/expo
 	src/cli/import.c src/cli/stats.c src/cli/proxy.c src/cli/common.c src/cli/cli-int.h include/reprise/cli.h
 TESTS += tests/integration/har_roundtrip.sh tests/integration/cli_man.sh
 EXTRA_DIST += tests/integration/har_roundtrip.sh tests/integration/cli_man.sh \
-	tests/integration/har_check.py
+	tests/integration/har_check.py tests/integration/har_validate.js

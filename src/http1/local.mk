@@ -23,8 +23,9 @@ tests_unit_http1_parse_test_CFLAGS = $(TEST_CFLAGS)
 tests_unit_http1_parse_test_LDADD = $(TEST_LIBS)
 
 # The fuzz target: make check replays the seed corpus and a fixed set of
-# mutations; with --enable-fuzz (CC=clang), `make fuzz-h1` runs libFuzzer
-# for FUZZ_SECONDS (default 60) in a scratch corpus seeded from ours.
+# mutations; with --enable-fuzz (CC=clang, add --enable-sanitizers for ASan
+# and UBSan), `make fuzz-h1` runs libFuzzer for FUZZ_SECONDS (default 60) in
+# a scratch corpus seeded from ours.
 check_PROGRAMS += tests/fuzz/h1_fuzz_replay
 TESTS += tests/fuzz/h1_fuzz_replay
 tests_fuzz_h1_fuzz_replay_SOURCES = tests/fuzz/h1_fuzz.c tests/fuzz/h1_fuzz_replay.c
@@ -33,13 +34,14 @@ tests_fuzz_h1_fuzz_replay_LDADD = $(TEST_LIBS)
 EXTRA_DIST += tests/fuzz/corpus/h1 tests/data/http1/make_fuzz_seeds.py
 if FUZZ
 EXTRA_PROGRAMS += tests/fuzz/h1_fuzz
-tests_fuzz_h1_fuzz_SOURCES = tests/fuzz/h1_fuzz.c
+# The parser is compiled into the target (it needs only libc) so that its
+# code carries libFuzzer's coverage instrumentation.
+tests_fuzz_h1_fuzz_SOURCES = tests/fuzz/h1_fuzz.c src/http1/parse.c src/http1/names.c
 tests_fuzz_h1_fuzz_CFLAGS = $(AM_CFLAGS) -fsanitize=fuzzer
 tests_fuzz_h1_fuzz_LDFLAGS = -fsanitize=fuzzer
-tests_fuzz_h1_fuzz_LDADD = libreprise.la
 fuzz-h1: tests/fuzz/h1_fuzz
-	mkdir -p fuzz-h1-corpus
-	./tests/fuzz/h1_fuzz -max_total_time=$${FUZZ_SECONDS:-60} -max_len=4096 fuzz-h1-corpus $(srcdir)/tests/fuzz/corpus/h1
+	mkdir -p tests/fuzz/h1-run-corpus
+	./tests/fuzz/h1_fuzz -max_total_time=$${FUZZ_SECONDS:-60} -max_len=4096 tests/fuzz/h1-run-corpus $(srcdir)/tests/fuzz/corpus/h1
 endif
 .PHONY: fuzz-h1
 
@@ -47,4 +49,4 @@ endif
 EXTRA_PROGRAMS += bench/h1_bench
 BENCHES += bench/h1_bench
 bench_h1_bench_SOURCES = bench/h1_bench.c
-bench_h1_bench_LDADD = libreprise.la
+bench_h1_bench_LDADD = libreprise.la $(HTTP_PARSER_LIBS)

@@ -15,10 +15,12 @@
  *     at a time costs linear work.  |skip| does the same for empty lines
  *     before a start line.  Both are offsets into the unconsumed input and
  *     are zeroed whenever something is consumed.
- *   - A field is emitted only once the first byte of the next line is known,
- *     so an obs-fold continuation can never arrive after its field.
- *   - No allocation, no I/O, no globals but constant tables.  Memory is the
- *     struct whatever the input; every line has a cap.
+ *   - When folds are tolerated (LENIENT, or STRICT allowing obs-fold), a
+ *     field is emitted only once the first byte of the next line is known,
+ *     so a continuation line can never arrive after its field.  Otherwise a
+ *     field is emitted at its LF and a continuation line is an error.
+ *   - No allocation, no I/O, no globals but the constant class table.
+ *     Memory is the struct whatever the input; every line has a cap.
  *   - Anomalies go through anomaly(): recorded always, an error when the mode
  *     rejects them.  Input that cannot be framed goes through fail() in both
  *     modes.  Errors are sticky (state RP_H1_S_ERROR).
@@ -41,39 +43,45 @@ enum {
 	C_QDTEXT = 32,/* quoted-string text (RFC 9110 §5.6.4), without '\\' */
 };
 
-#define TOKEN_PUNCT(X) X('!') X('#') X('$') X('%') X('&') X('\'') X('*') X('+') \
-	X('-') X('.') X('^') X('_') X('`') X('|') X('~')
-
-static uint8_t cclass[256];
-
-/* Builds the table once; run from rp_h1_init (idempotent, same values from
- * any thread, so the benign race of two first calls writes equal bytes). */
-static void cclass_init(void)
-{
-	if (cclass['a'])
-		return;
-	uint8_t t[256];
-	memset(t, 0, sizeof(t));
-	for (int c = 0; c < 256; c++) {
-		if (c == '\t' || (c >= 0x20 && c != 0x7f))
-			t[c] |= C_VALUE;
-		if (c > 0x20 && c != 0x7f)
-			t[c] |= C_TARGET;
-		if ((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'))
-			t[c] |= C_HEX;
-		if ((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'))
-			t[c] |= C_TCHAR;
-		if (c == ' ' || c == '\t')
-			t[c] |= C_WS;
-		if (c == '\t' || c == ' ' || c == 0x21 || (c >= 0x23 && c <= 0x5b) ||
-		    (c >= 0x5d && c <= 0x7e) || c >= 0x80)
-			t[c] |= C_QDTEXT;
-	}
-#define PUNCT(ch) t[(uint8_t)(ch)] |= C_TCHAR;
-	TOKEN_PUNCT(PUNCT)
-#undef PUNCT
-	memcpy(cclass, t, sizeof(t));
-}
+/* Per-byte classes.  Columns: V value, T target, Q qdtext, K token. */
+#define VT (C_VALUE | C_TARGET)
+#define VTQ (C_VALUE | C_TARGET | C_QDTEXT)
+#define VTQK (C_VALUE | C_TARGET | C_QDTEXT | C_TCHAR)
+#define HEXK (VTQK | C_HEX)
+static const uint8_t cclass[256] = {
+	['\t'] = C_VALUE | C_WS | C_QDTEXT,
+	[' '] = C_VALUE | C_WS | C_QDTEXT,
+	['!'] = VTQK,
+	['"'] = VT,
+	['#' ... '\''] = VTQK,
+	['('] = VTQ,
+	[')'] = VTQ,
+	['*'] = VTQK,
+	['+'] = VTQK,
+	[','] = VTQ,
+	['-'] = VTQK,
+	['.'] = VTQK,
+	['/'] = VTQ,
+	['0' ... '9'] = HEXK,
+	[':' ... '@'] = VTQ,
+	['A' ... 'F'] = HEXK,
+	['G' ... 'Z'] = VTQK,
+	['['] = VTQ,
+	['\\'] = VT,
+	[']'] = VTQ,
+	['^' ... '`'] = VTQK,
+	['a' ... 'f'] = HEXK,
+	['g' ... 'z'] = VTQK,
+	['{'] = VTQ,
+	['|'] = VTQK,
+	['}'] = VTQ,
+	['~'] = VTQK,
+	[0x80 ... 0xff] = VTQ,
+};
+#undef VT
+#undef VTQ
+#undef VTQK
+#undef HEXK
 
 static inline int is_tchar(uint8_t c) { return cclass[c] & C_TCHAR; }
 static inline int is_ws(uint8_t c) { return c == ' ' || c == '\t'; }
@@ -201,7 +209,6 @@ void rp_h1_options_init(struct rp_h1_options *opt)
 
 void rp_h1_init(struct rp_h1_parser *p, enum rp_h1_kind kind, const struct rp_h1_options *opt)
 {
-	cclass_init();
 	memset(p, 0, sizeof(*p));
 	if (opt)
 		p->opt = *opt;

@@ -163,6 +163,7 @@ struct rp_store {
 	uint64_t body_bytes;       /* meta body_bytes (compressed, whole corpus) */
 	uint64_t stored_next_id;   /* meta next_id as last committed */
 	int64_t ceiling_logged;    /* mono ns of the last ceiling log line */
+	struct item **sort_buf;    /* batch_count slots for sorting a batch */
 
 	/* ---- statistics (rp_store_get_stats) ---- */
 	struct {

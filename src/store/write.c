@@ -120,6 +120,8 @@ void rp_store_write_dispose(struct rp_store *s)
 	s->sha256 = NULL;
 	free(s->dcache);
 	free(s->dcache_state);
+	free(s->sort_buf);
+	s->sort_buf = NULL;
 	s->dcache = NULL;
 	s->dcache_state = NULL;
 }
@@ -569,11 +571,82 @@ static int put_u64_meta(struct rp_store *s, MDB_txn *txn, const char *key, uint6
 	return mdb_put(txn, s->db_meta, &k, &val, 0);
 }
 
-/* Writes |items| in one transaction and commits.  Returns 0 or the raw
- * LMDB code (translated by the caller, the one place that decides). */
+static int by_key(const void *a, const void *b)
+{
+	const struct item *x = *(struct item *const *)a, *y = *(struct item *const *)b;
+	return memcmp(x->data + x->key_off, y->data + y->key_off, KEY_LEN);
+}
+
+static int by_id(const void *a, const void *b)
+{
+	const struct item *x = *(struct item *const *)a, *y = *(struct item *const *)b;
+	return x->id < y->id ? -1 : x->id > y->id;
+}
+
+/* Puts the bodies and the record of exchange |it|. */
+static int put_exchange(struct rp_store *s, MDB_txn *txn, struct item *it, struct batch_counts *bc)
+{
+	int rc;
+	for (unsigned b = 0; b < it->nbodies; b++) {
+		struct item_body *body = &it->bodies[b];
+		if (!body->frame_len) { /* the cache knew it */
+			bc->bodies_dedup++;
+			continue;
+		}
+		MDB_val bk = {RP_DIGEST_LEN, body->digest};
+		MDB_val bv = {body->frame_len, it->data + body->frame_off};
+		rc = mdb_put(txn, s->db_bodies, &bk, &bv, MDB_NOOVERWRITE);
+		if (rc == MDB_KEYEXIST) {
+			bc->bodies_dedup++;
+			continue;
+		}
+		if (rc)
+			return rc;
+		bc->bodies_new++;
+		bc->bytes_body_raw += body->raw_len;
+		bc->bytes_body_stored += body->frame_len;
+		bc->body_bytes += body->frame_len;
+	}
+	MDB_val k = {KEY_LEN, it->data + it->key_off}, v = {it->val_len, it->data + it->val_off};
+	if (memcmp(k.mv_data, bc->last_key, KEY_LEN) > 0) {
+		rc = mdb_put(txn, s->db_exchanges, &k, &v, MDB_APPEND);
+		memcpy(bc->last_key, k.mv_data, KEY_LEN);
+	} else {
+		rc = mdb_put(txn, s->db_exchanges, &k, &v, 0);
+	}
+	if (rc)
+		return rc;
+	bc->bodies_inline += it->ninline;
+	bc->max_id = RP_MAX(bc->max_id, it->id);
+	bc->committed++;
+	bc->bytes_record += it->val_len;
+	return 0;
+}
+
+static int put_id(struct rp_store *s, MDB_txn *txn, struct item *it, struct batch_counts *bc)
+{
+	uint8_t idk[8];
+	for (int j = 0; j < 8; j++)
+		idk[j] = (uint8_t)(it->id >> (56 - 8 * j));
+	MDB_val ik = {8, idk}, iv = {KEY_LEN, it->data + it->key_off};
+	if (it->id > bc->last_id) {
+		bc->last_id = it->id;
+		return mdb_put(txn, s->db_ids, &ik, &iv, MDB_APPEND);
+	}
+	return mdb_put(txn, s->db_ids, &ik, &iv, 0);
+}
+
+/* Writes |items| in one transaction and commits.  Exchanges go in key
+ * order and ids in id order: producers finish out of order and requests
+ * end out of order, and sorted keys let most puts append (full pages, no
+ * search) where arrival order would split pages in the middle.  Returns 0
+ * or the raw LMDB code (translated by the caller, the one place that
+ * decides). */
 static int txn_write(struct rp_store *s, struct item **items, size_t n, struct batch_counts *bc)
 {
 	MDB_txn *txn;
+	struct item **ex = s->sort_buf;
+	size_t nex = 0;
 	int rc = mdb_txn_begin(s->env, NULL, 0, &txn);
 	if (rc)
 		return rc;
@@ -585,68 +658,20 @@ static int txn_write(struct rp_store *s, struct item **items, size_t n, struct b
 		struct item *it = items[i];
 		MDB_val k = {it->key_len, it->data + it->key_off};
 		MDB_val v = {it->val_len, it->data + it->val_off};
-		switch (it->kind) {
-		case ITEM_EXCHANGE:
-			for (unsigned b = 0; b < it->nbodies; b++) {
-				struct item_body *body = &it->bodies[b];
-				if (!body->frame_len) { /* the cache knew it */
-					bc->bodies_dedup++;
-					continue;
-				}
-				MDB_val bk = {RP_DIGEST_LEN, body->digest};
-				MDB_val bv = {body->frame_len, it->data + body->frame_off};
-				rc = mdb_put(txn, s->db_bodies, &bk, &bv, MDB_NOOVERWRITE);
-				if (rc == MDB_KEYEXIST) {
-					bc->bodies_dedup++;
-					continue;
-				}
-				if (rc)
-					goto out;
-				bc->bodies_new++;
-				bc->bytes_body_raw += body->raw_len;
-				bc->bytes_body_stored += body->frame_len;
-				bc->body_bytes += body->frame_len;
-			}
-			/* Keys mostly arrive in order: appending skips the
-			 * search and fills pages instead of splitting them. */
-			if (memcmp(it->data + it->key_off, bc->last_key, KEY_LEN) > 0) {
-				rc = mdb_put(txn, s->db_exchanges, &k, &v, MDB_APPEND);
-				memcpy(bc->last_key, it->data + it->key_off, KEY_LEN);
-			} else {
-				rc = mdb_put(txn, s->db_exchanges, &k, &v, 0);
-			}
-			if (rc)
-				goto out;
-			{
-				uint8_t idk[8];
-				for (int j = 0; j < 8; j++)
-					idk[j] = (uint8_t)(it->id >> (56 - 8 * j));
-				MDB_val ik = {8, idk};
-				MDB_val iv = k;
-				if (it->id > bc->last_id) {
-					rc = mdb_put(txn, s->db_ids, &ik, &iv, MDB_APPEND);
-					bc->last_id = it->id;
-				} else {
-					rc = mdb_put(txn, s->db_ids, &ik, &iv, 0);
-				}
-				if (rc)
-					goto out;
-			}
-			bc->bodies_inline += it->ninline;
-			bc->max_id = RP_MAX(bc->max_id, it->id);
-			bc->committed++;
-			bc->bytes_record += it->val_len;
-			break;
-		case ITEM_CONN:
-			if ((rc = mdb_put(txn, s->db_conns, &k, &v, 0)))
-				goto out;
-			break;
-		case ITEM_META:
-			if ((rc = mdb_put(txn, s->db_meta, &k, &v, 0)))
-				goto out;
-			break;
-		}
+		if (it->kind == ITEM_EXCHANGE)
+			ex[nex++] = it;
+		else if ((rc = mdb_put(txn, it->kind == ITEM_CONN ? s->db_conns : s->db_meta, &k,
+				       &v, 0)))
+			goto out;
 	}
+	qsort(ex, nex, sizeof(*ex), by_key);
+	for (size_t i = 0; i < nex; i++)
+		if ((rc = put_exchange(s, txn, ex[i], bc)))
+			goto out;
+	qsort(ex, nex, sizeof(*ex), by_id);
+	for (size_t i = 0; i < nex; i++)
+		if ((rc = put_id(s, txn, ex[i], bc)))
+			goto out;
 	if (bc->max_id >= s->stored_next_id &&
 	    (rc = put_u64_meta(s, txn, META_NEXT_ID, bc->max_id + 1)))
 		goto out;
@@ -824,6 +849,7 @@ int rp_store_writer_start(struct rp_store *s)
 	}
 	s->dcache = rp_xcalloc(DCACHE_SLOTS, RP_DIGEST_LEN);
 	s->dcache_state = rp_xcalloc(DCACHE_SLOTS, 1);
+	s->sort_buf = rp_xcalloc(s->batch_count, sizeof(*s->sort_buf));
 	s->q_want = 1;
 	int rc = pthread_create(&s->writer, NULL, writer_main, s);
 	if (rc) {

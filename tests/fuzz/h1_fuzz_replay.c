@@ -7,7 +7,7 @@
  * AddressSanitizer so does any out-of-bounds access or leak.
  *
  * Environment: H1_FUZZ_MUTATIONS overrides the number of mutations
- * (default 20000), H1_FUZZ_SEED the PRNG seed.
+ * (default 50000), H1_FUZZ_SEED the PRNG seed.
  */
 #include "config.h"
 
@@ -157,7 +157,7 @@ int main(int argc, char **argv)
 		LLVMFuzzerTestOneInput(seeds[i].p, seeds[i].n);
 
 	const char *env = getenv("H1_FUZZ_MUTATIONS");
-	unsigned long mutations = env ? strtoul(env, NULL, 10) : 20000;
+	unsigned long mutations = env ? strtoul(env, NULL, 10) : 50000;
 	env = getenv("H1_FUZZ_SEED");
 	rng = env ? strtoull(env, NULL, 10) : 0x5eed1234abcdull;
 	if (!rng)

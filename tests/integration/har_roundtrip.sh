@@ -109,6 +109,21 @@ else rp_fail "exported HAR differs: $(head -5 "$RP_TMP/cmp.txt")"; fi
 if python3 "$CHECK" validate "$RP_TMP/out.har" >"$RP_TMP/val.txt"; then
 	rp_ok "exported HAR has every HAR 1.2 required field"
 else rp_fail "exported HAR is not valid HAR 1.2: $(head -5 "$RP_TMP/val.txt")"; fi
+# A third-party validator (Debian's node-har-validator) must accept it, and
+# must refuse a copy with a required field removed (so the check can fail).
+VALIDATE="$RP_SRCDIR/tests/integration/har_validate.js"
+if command -v node >/dev/null && NODE_PATH=/usr/share/nodejs node -e 'require("har-validator")' 2>/dev/null; then
+	if NODE_PATH=/usr/share/nodejs node "$VALIDATE" "$RP_TMP/out.har" >"$RP_TMP/hv.txt" 2>&1; then
+		rp_ok "har-validator accepts the exported HAR"
+	else rp_fail "har-validator refuses the exported HAR: $(head -c 600 "$RP_TMP/hv.txt")"; fi
+	python3 -c 'import json,sys; h=json.load(open(sys.argv[1])); del h["log"]["entries"][0]["request"]["headers"]; json.dump(h,open(sys.argv[2],"w"))' \
+		"$RP_TMP/out.har" "$RP_TMP/broken.har"
+	if NODE_PATH=/usr/share/nodejs node "$VALIDATE" "$RP_TMP/broken.har" >/dev/null 2>&1; then
+		rp_fail "har-validator accepted a HAR without request.headers"
+	else rp_ok "har-validator refuses a HAR missing a required field"; fi
+else
+	rp_fail "node-har-validator is not installed (quickstart.sh installs it)"
+fi
 "$R" export --db "$DB" >"$RP_TMP/stdout.har"
 cmp -s "$RP_TMP/stdout.har" "$RP_TMP/out.har" && rp_ok "export to stdout = export -o" ||
 	rp_fail "export to stdout differs from -o"

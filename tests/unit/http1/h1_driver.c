@@ -424,132 +424,139 @@ static void copy_word(char *dst, size_t cap, const char *s)
 	dst[i] = 0;
 }
 
+/* Applies one line of a vector file to the vectors read so far.  Returns
+ * 0, or -1 when the line is malformed. */
+static int vector_line(struct h1_vector **v, size_t *n, const char *line)
+{
+	struct h1_str tmp = {0}, tmp2 = {0};
+	int rc = -1;
+	const char *s = line;
+	int indented = *s == ' ';
+	while (*s == ' ')
+		s++;
+	if (*s == 0 || *s == '#')
+		return 0;
+	const char *arg = strchr(s, ' ');
+	size_t kw = arg ? (size_t)(arg - s) : strlen(s);
+	arg = arg ? arg + 1 : s + kw;
+#define KW(w) (kw == sizeof(w) - 1 && memcmp(s, w, kw) == 0)
+	if (KW("case")) {
+		*v = realloc(*v, (*n + 1) * sizeof(**v));
+		if (!*v)
+			abort();
+		struct h1_vector *c = &(*v)[(*n)++];
+		memset(c, 0, sizeof(*c));
+		copy_word(c->id, sizeof(c->id), arg);
+		return 0;
+	}
+	if (*n == 0)
+		goto out;
+	struct h1_vector *cur = &(*v)[*n - 1];
+	struct h1_message *m = cur->nmsgs ? &cur->msgs[cur->nmsgs - 1] : NULL;
+	if (KW("name")) {
+		if (read_qstr(&arg, &tmp) < 0)
+			goto out;
+		snprintf(cur->name, sizeof(cur->name), "%s", (char *)tmp.p);
+	} else if (KW("type")) {
+		copy_word(cur->type, sizeof(cur->type), arg);
+	} else if (KW("verdict")) {
+		copy_word(cur->reason, sizeof(cur->reason), arg);
+	} else if (KW("opts")) {
+		cur->head = strstr(arg, "head") != NULL;
+		cur->finish = strstr(arg, "finish") != NULL;
+		cur->pause = strstr(arg, "pause") != NULL;
+	} else if (KW("input")) {
+		if (read_qstr(&arg, &cur->input) < 0)
+			goto out;
+	} else if (KW("msg") && !indented) {
+		cur->msgs = realloc(cur->msgs, (cur->nmsgs + 1) * sizeof(*cur->msgs));
+		if (!cur->msgs)
+			abort();
+		memset(&cur->msgs[cur->nmsgs++], 0, sizeof(*cur->msgs));
+	} else if (KW("end")) {
+		const char *q = strchr(arg, ' ');
+		size_t w = q ? (size_t)(q - arg) : strlen(arg);
+		if (w >= sizeof(cur->end))
+			goto out;
+		memcpy(cur->end, arg, w);
+		cur->end[w] = 0;
+		if (q) {
+			if (read_qstr(&q, &tmp) < 0)
+				goto out;
+			snprintf(cur->end_why, sizeof(cur->end_why), "%s", (char *)tmp.p);
+		}
+	} else if (indented && m) {
+		if (KW("method")) {
+			if (read_qstr(&arg, &m->method) < 0)
+				goto out;
+		} else if (KW("url")) {
+			if (read_qstr(&arg, &m->target) < 0)
+				goto out;
+		} else if (KW("reason")) {
+			if (read_qstr(&arg, &m->reason) < 0)
+				goto out;
+		} else if (KW("hdr") || KW("trl")) {
+			if (read_qstr(&arg, &tmp) < 0 || read_qstr(&arg, &tmp2) < 0)
+				goto out;
+			if (KW("hdr"))
+				add_field(&m->fields, &m->nfields, rp_slice(tmp.p, tmp.n), rp_slice(tmp2.p, tmp2.n));
+			else
+				add_field(&m->trailers, &m->ntrailers, rp_slice(tmp.p, tmp.n), rp_slice(tmp2.p, tmp2.n));
+		} else if (KW("status")) {
+			m->status = (uint16_t)atoi(arg);
+		} else if (KW("version")) {
+			int a = 0, b = 0;
+			if (sscanf(arg, "%d %d", &a, &b) != 2)
+				goto out;
+			m->major = (uint8_t)a;
+			m->minor = (uint8_t)b;
+		} else if (KW("chunked")) {
+			m->msg.flags |= RP_H1_F_CHUNKED;
+		} else if (KW("length")) {
+			m->msg.flags |= RP_H1_F_CONTENT_LENGTH;
+			m->msg.content_length = strtoull(arg, NULL, 10);
+		} else if (KW("headers_done")) {
+			m->headers_done = 1;
+		} else if (KW("body")) {
+			if (read_qstr(&arg, &m->body) < 0)
+				goto out;
+		} else if (KW("complete")) {
+			m->complete = 1;
+		} else {
+			goto out;
+		}
+	} else {
+		goto out;
+	}
+#undef KW
+	rc = 0;
+out:
+	h1_str_free(&tmp);
+	h1_str_free(&tmp2);
+	return rc;
+}
+
 int h1_vectors_load(const char *path, struct h1_vector **out, size_t *nout)
 {
+	struct h1_vector *v = NULL;
+	size_t n = 0, lineno = 0, cap = 0;
+	char *line = NULL;
+	ssize_t len;
+	int rc = 0;
 	FILE *f = fopen(path, "r");
 	if (!f) {
 		fprintf(stderr, "cannot open %s\n", path);
 		return -1;
 	}
-	struct h1_vector *v = NULL, *cur = NULL;
-	size_t n = 0, lineno = 0;
-	char *line = NULL;
-	size_t cap = 0;
-	ssize_t len;
-	int rc = 0;
 	while ((len = getline(&line, &cap, f)) >= 0) {
-		struct h1_str tmp = {0}, tmp2 = {0};
 		lineno++;
 		while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r'))
 			line[--len] = 0;
-		const char *s = line;
-		int indented = *s == ' ';
-		while (*s == ' ')
-			s++;
-		if (*s == 0 || *s == '#')
-			continue;
-		const char *arg = strchr(s, ' ');
-		size_t kw = arg ? (size_t)(arg - s) : strlen(s);
-		arg = arg ? arg + 1 : s + kw;
-#define KW(w) (kw == sizeof(w) - 1 && memcmp(s, w, kw) == 0)
-		if (KW("case")) {
-			v = realloc(v, (n + 1) * sizeof(*v));
-			if (!v)
-				abort();
-			cur = &v[n++];
-			memset(cur, 0, sizeof(*cur));
-			copy_word(cur->id, sizeof(cur->id), arg);
-			continue;
+		if (vector_line(&v, &n, line) < 0) {
+			fprintf(stderr, "%s:%zu: malformed vector line: %s\n", path, lineno, line);
+			rc = -1;
+			break;
 		}
-		if (!cur)
-			goto bad;
-		struct h1_message *m = cur->nmsgs ? &cur->msgs[cur->nmsgs - 1] : NULL;
-		if (KW("name")) {
-			if (read_qstr(&arg, &tmp) < 0)
-				goto bad;
-			snprintf(cur->name, sizeof(cur->name), "%s", (char *)tmp.p);
-		} else if (KW("type")) {
-			copy_word(cur->type, sizeof(cur->type), arg);
-		} else if (KW("verdict")) {
-			copy_word(cur->reason, sizeof(cur->reason), arg);
-		} else if (KW("opts")) {
-			cur->head = strstr(arg, "head") != NULL;
-			cur->finish = strstr(arg, "finish") != NULL;
-			cur->pause = strstr(arg, "pause") != NULL;
-		} else if (KW("input")) {
-			if (read_qstr(&arg, &cur->input) < 0)
-				goto bad;
-		} else if (KW("msg") && !indented) {
-			cur->msgs = realloc(cur->msgs, (cur->nmsgs + 1) * sizeof(*cur->msgs));
-			if (!cur->msgs)
-				abort();
-			memset(&cur->msgs[cur->nmsgs++], 0, sizeof(*cur->msgs));
-		} else if (KW("end")) {
-			const char *q = strchr(arg, ' ');
-			size_t w = q ? (size_t)(q - arg) : strlen(arg);
-			if (w >= sizeof(cur->end))
-				goto bad;
-			memcpy(cur->end, arg, w);
-			cur->end[w] = 0;
-			if (q) {
-				if (read_qstr(&q, &tmp) < 0)
-					goto bad;
-				snprintf(cur->end_why, sizeof(cur->end_why), "%s", (char *)tmp.p);
-			}
-		} else if (indented && m) {
-			if (KW("method")) {
-				if (read_qstr(&arg, &m->method) < 0)
-					goto bad;
-			} else if (KW("url")) {
-				if (read_qstr(&arg, &m->target) < 0)
-					goto bad;
-			} else if (KW("reason")) {
-				if (read_qstr(&arg, &m->reason) < 0)
-					goto bad;
-			} else if (KW("hdr") || KW("trl")) {
-				if (read_qstr(&arg, &tmp) < 0 || read_qstr(&arg, &tmp2) < 0)
-					goto bad;
-				if (KW("hdr"))
-					add_field(&m->fields, &m->nfields, rp_slice(tmp.p, tmp.n), rp_slice(tmp2.p, tmp2.n));
-				else
-					add_field(&m->trailers, &m->ntrailers, rp_slice(tmp.p, tmp.n),
-						  rp_slice(tmp2.p, tmp2.n));
-			} else if (KW("status")) {
-				m->status = (uint16_t)atoi(arg);
-			} else if (KW("version")) {
-				int a = 0, b = 0;
-				if (sscanf(arg, "%d %d", &a, &b) != 2)
-					goto bad;
-				m->major = (uint8_t)a;
-				m->minor = (uint8_t)b;
-			} else if (KW("chunked")) {
-				m->msg.flags |= RP_H1_F_CHUNKED;
-			} else if (KW("length")) {
-				m->msg.flags |= RP_H1_F_CONTENT_LENGTH;
-				m->msg.content_length = strtoull(arg, NULL, 10);
-			} else if (KW("headers_done")) {
-				m->headers_done = 1;
-			} else if (KW("body")) {
-				if (read_qstr(&arg, &m->body) < 0)
-					goto bad;
-			} else if (KW("complete")) {
-				m->complete = 1;
-			} else {
-				goto bad;
-			}
-		} else {
-			goto bad;
-		}
-		h1_str_free(&tmp);
-		h1_str_free(&tmp2);
-		continue;
-bad:
-		h1_str_free(&tmp);
-		h1_str_free(&tmp2);
-		fprintf(stderr, "%s:%zu: malformed vector line: %s\n", path, lineno, line);
-		rc = -1;
-		break;
-#undef KW
 	}
 	free(line);
 	fclose(f);
