@@ -40,6 +40,7 @@ int rp_cmd_export(int argc, char **argv);
 int rp_cmd_import(int argc, char **argv);
 int rp_cmd_stats(int argc, char **argv);
 int rp_cmd_proxy(int argc, char **argv);
+int rp_cmd_capture(int argc, char **argv);
 
 /* ---- masks: shared by the recording commands (proxy, capture, import) ---- */
 

@@ -55,4 +55,18 @@
 #define RP_LIMIT_MASK_NEST       4             /* multipart/JSON-in-part nesting */
 #define RP_LIMIT_MASK_REGEX_WORK 10000000      /* PCRE2 match limit per match */
 
+/* Capture (passive sniffer) */
+#define RP_LIMIT_CAPTURE_FLOW_MEMORY (256u << 20) /* default --max-flow-memory:
+                                                     out-of-order data, unparsed
+                                                     tails and bodies in flight */
+#define RP_LIMIT_CAPTURE_FLOWS   (1u << 18)  /* flows tracked at once */
+#define RP_LIMIT_CAPTURE_INFLIGHT 128        /* exchanges in flight per connection */
+#define RP_LIMIT_CAPTURE_CARRY   (2 * RP_LIMIT_H1_HEADER_BYTES + RP_LIMIT_H1_START_LINE)
+                                             /* unparsed bytes held per direction */
+#define RP_LIMIT_CAPTURE_SNAPLEN 262144      /* default --snaplen */
+#define RP_LIMIT_IPFRAG_DATAGRAMS 256        /* datagrams being reassembled */
+#define RP_LIMIT_IPFRAG_MEMORY   (8u << 20)  /* fragment bytes held in all */
+#define RP_LIMIT_IPFRAG_FRAGS    64          /* fragments per datagram */
+#define RP_LIMIT_IPFRAG_TIMEOUT_S 30         /* seconds a datagram may stay incomplete */
+
 #endif

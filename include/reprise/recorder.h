@@ -32,6 +32,9 @@ struct rp_recorder_opts {
 	uint64_t queue_bytes;   /* bytes they may hold (0: RP_LIMIT_RECORDER_QUEUE_BYTES) */
 	unsigned threads;       /* recorder threads (0: 1) */
 	size_t max_decoded;     /* cap on a decoded body (0: RP_LIMIT_BODY_DECODED) */
+	int nice;               /* added to the recorder threads' nice value, so that
+	                           on a busy machine traffic gets the CPU first
+	                           (0: same priority as the caller) */
 
 	/* ---- MASK HOOK (issue 5) ----------------------------------------
 	 * The one place the mask stage plugs in.  NULL today: recording is
@@ -76,6 +79,12 @@ int rp_recorder_new(const struct rp_recorder_opts *opts, struct rp_recorder **ou
  * short lock.  Returns 0 (queued), RP_E_FULL (queue full: dropped and
  * counted) or RP_E_CLOSED (closing: dropped and counted). */
 int rp_recorder_submit(struct rp_recorder *r, struct rp_exchange *x);
+
+/* As rp_recorder_submit, but waits while the queue is full instead of
+ * dropping: for sources with no live traffic to protect (a capture file, an
+ * import), which would rather slow down than lose exchanges.  Never use it
+ * on a forwarding path.  Returns 0 or RP_E_CLOSED (dropped and counted). */
+int rp_recorder_submit_wait(struct rp_recorder *r, struct rp_exchange *x);
 
 /* Queues a copy of connection record |c| (its slices are copied).  Same
  * returns as rp_recorder_submit; |c| stays the caller's. */

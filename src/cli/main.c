@@ -19,6 +19,7 @@ static const struct rp_cli_cmd commands[] = {
 	{"import", "import a HAR file or JSON lines into a corpus", rp_cmd_import},
 	{"stats", "summarise a corpus", rp_cmd_stats},
 	{"proxy", "record HTTP/1.1 traffic as a reverse proxy", rp_cmd_proxy},
+	{"capture", "record HTTP/1 traffic passively, live or from a pcap file", rp_cmd_capture},
 	{"mask", "check rule files; show what masks do to sample traffic", rp_cmd_mask},
 	{"audit", "scan a corpus for personal data the masks missed", rp_cmd_audit},
 };

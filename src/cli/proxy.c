@@ -41,6 +41,8 @@ static void usage(FILE *f)
 		"                            from the traffic\n"
 		"  --record-queue-bytes SIZE bytes those may hold (default 256M)\n"
 		"  --record-threads N        recorder threads (default 1)\n"
+		"  --record-nice N           recorder threads run N nice levels below traffic\n"
+		"                            (default 10; 0 for equal priority)\n"
 		"  --max-size SIZE           corpus size ceiling (default 8G); past it recording stops\n\n"
 		"proxy:\n"
 		"  --workers N               worker threads (default: online CPUs)\n"
@@ -89,7 +91,7 @@ static int parse_duration(const char *s, unsigned *ms)
 
 enum {
 	O_LISTEN = 256, O_UPSTREAM, O_DB, O_WORKERS, O_MAX_BODY,
-	O_RECORD_QUEUE, O_RECORD_QUEUE_BYTES, O_RECORD_THREADS, O_MAX_SIZE, O_MAX_CONNS, O_POOL,
+	O_RECORD_QUEUE, O_RECORD_QUEUE_BYTES, O_RECORD_THREADS, O_RECORD_NICE, O_MAX_SIZE, O_MAX_CONNS, O_POOL,
 	O_MAX_HEADER_BYTES, O_HEADER_TIMEOUT, O_IDLE_TIMEOUT, O_CLIENT_TIMEOUT, O_CONNECT_TIMEOUT,
 	O_UPSTREAM_TIMEOUT, O_SHUTDOWN_TIMEOUT, O_VIA, O_XFF, O_FORWARDED, O_METRICS, O_LOG_LEVEL,
 	O_HELP,
@@ -105,6 +107,7 @@ static const struct option options[] = {
 	{"record-queue", required_argument, NULL, O_RECORD_QUEUE},
 	{"record-queue-bytes", required_argument, NULL, O_RECORD_QUEUE_BYTES},
 	{"record-threads", required_argument, NULL, O_RECORD_THREADS},
+	{"record-nice", required_argument, NULL, O_RECORD_NICE},
 	{"max-size", required_argument, NULL, O_MAX_SIZE},
 	{"max-conns", required_argument, NULL, O_MAX_CONNS},
 	{"pool", required_argument, NULL, O_POOL},
@@ -158,6 +161,7 @@ int rp_cmd_proxy(int argc, char **argv)
 
 	rp_proxy_opts_init(&po);
 	so.create = 1;
+	ro.nice = 10;
 	optind = 1;
 	opterr = 0;
 	int li = -1;
@@ -197,6 +201,11 @@ int rp_cmd_proxy(int argc, char **argv)
 			if ((rc = parse_uint("record-threads", optarg, 1, 64, &v)))
 				return rc;
 			ro.threads = (unsigned)v;
+			break;
+		case O_RECORD_NICE:
+			if ((rc = parse_uint("record-nice", optarg, 0, 19, &v)))
+				return rc;
+			ro.nice = (int)v;
 			break;
 		case O_MAX_SIZE:
 			if ((rc = parse_size("max-size", optarg, 1 << 20, 1ULL << 44, &v)))

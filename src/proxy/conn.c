@@ -457,6 +457,13 @@ static const char *status_text(int status)
 	}
 }
 
+/* Records the answer the proxy gave itself; the reason is a static string. */
+static void set_status(struct rp_exchange *e, int status)
+{
+	e->resp.status = (uint16_t)status;
+	e->resp.reason = rp_slice_str(status_text(status));
+}
+
 static void count_status(struct worker *w, int status)
 {
 	unsigned cls = status >= 100 && status < 600 ? (unsigned)status / 100 : 0;
@@ -527,11 +534,10 @@ static void exchange_fail(struct conn *c, int status, enum rp_proxy_stat stat, c
 	drop_upstream(c);
 	if (x->resp == R_NONE) {
 		if (x->rec)
-			x->rec->resp.status = (uint16_t)status;
+			set_status(x->rec, status);
 		rec_submit(c, RP_XF_FAILED | RP_XF_NO_RESPONSE);
 		reply_error(c, status);
 	} else {
-		count_status(w, 0);
 		rec_submit(c, RP_XF_FAILED);
 		conn_close(c);
 	}
@@ -542,7 +548,11 @@ static void client_gone(struct conn *c, int err, const char *doing)
 {
 	struct worker *w = c->w;
 	struct xch *x = &c->x;
-	if (c->state == C_BODY || c->state == C_WAIT || (c->state == C_CLOSING && x->resp != R_DONE)) {
+	if (c->state == C_BODY && x->resp == R_DONE) {
+		/* answered early, and the client stopped sending the rest */
+		drop_upstream(c);
+		rec_submit(c, RP_XF_REQ_TRUNCATED);
+	} else if (c->state == C_BODY || c->state == C_WAIT || (c->state == C_CLOSING && x->resp != R_DONE)) {
 		rp_proxy_count(&w->st, RP_PST_CLIENT_ABORT, 1);
 		if (rp_log_enabled(RP_LOG_INFO))
 			rp_log(RP_LOG_INFO,
@@ -550,7 +560,7 @@ static void client_gone(struct conn *c, int err, const char *doing)
 			       " event=client_abort while=\"%s\" err=\"%s\"",
 			       c->id, x->seq, doing, err ? strerror(err) : "connection closed");
 		drop_upstream(c);
-		if (x->resp != R_DONE)
+		if (x->resp == R_NONE)
 			count_status(w, 0);
 		rec_submit(c, RP_XF_FAILED);
 	}
@@ -745,6 +755,12 @@ static void up_broken(struct upconn *u, int err, const char *doing)
 	}
 	if (try_retry(u))
 		return;
+	if (c->x.resp == R_DONE) {
+		/* answered early; the upstream left before the request ended */
+		drop_upstream(c);
+		finish(c);
+		return;
+	}
 	if (c->x.resp == R_NONE && !u->got)
 		exchange_fail(c, 502, RP_PST_UPSTREAM_ERROR, "upstream_closed", doing,
 			      "upstream closed the connection before responding", err);
@@ -757,11 +773,8 @@ static int up_flush(struct upconn *u)
 {
 	if (u->state != U_ACTIVE)
 		return 0;
-	int64_t before = u->last_io;
-	if (flush(u->fd, u->out, u->wev, &u->wr_on, &u->last_io) == 0) {
-		(void)before;
+	if (flush(u->fd, u->out, u->wev, &u->wr_on, &u->last_io) == 0)
 		return 0;
-	}
 	up_broken(u, errno, "sending request to upstream");
 	return -1;
 }
@@ -811,7 +824,9 @@ static void up_timer_cb(evutil_socket_t fd, short what, void *arg)
 		dl = u->since + (int64_t)px->o.connect_timeout_ms * MS;
 		break;
 	case U_ACTIVE:
-		if (u->c && !u->bp)
+		/* not while we hold its reading back for a slow client, nor while
+		 * the request body is awaited from the client */
+		if (u->c && !u->bp && (u->c->x.req_done || evbuffer_get_length(u->out)))
 			dl = u->last_io + (int64_t)px->o.upstream_timeout_ms * MS;
 		break;
 	case U_IDLE:
@@ -883,8 +898,11 @@ static void on_response_head(struct upconn *u, const uint8_t *base)
 		for (size_t i = 0; i < h.nf; i++)
 			if (rp_slice_eq_nocase(rp_proxy_field_name(&h, i), RP_SLICE_LIT("Transfer-Encoding")))
 				h.f[i].drop = 1;
-	x->keep = (c->p.msg.flags & RP_H1_F_KEEP_ALIVE) && x->req_done && !w->draining &&
-		  !x->dechunk && m->body != RP_H1_BODY_EOF && !c->eof;
+	/* An answer that comes before the end of its request does not close
+	 * the connection by itself: the client may finish sending (finish()
+	 * closes when it does not). */
+	x->keep = (c->p.msg.flags & RP_H1_F_KEEP_ALIVE) && !w->draining && !x->dechunk &&
+		  m->body != RP_H1_BODY_EOF && !c->eof;
 
 	struct rp_slice start[4] = {
 		RP_SLICE_LIT("HTTP/1.1 "), rp_slice(h.base + u->f.a_off, u->f.a_len),
@@ -920,7 +938,10 @@ static void on_response_head(struct upconn *u, const uint8_t *base)
 		 px->o.max_body);
 }
 
-/* The final response is complete; the request may not be (an early answer). */
+/* The final response is complete.  The request may not be: a server may
+ * answer before reading a body it does not need (an early error, nginx's
+ * `return`).  Then the rest of the request still goes upstream and into the
+ * record, and the exchange ends with it (client_input). */
 static void response_done(struct conn *c)
 {
 	struct xch *x = &c->x;
@@ -928,7 +949,7 @@ static void response_done(struct conn *c)
 	if (x->rec)
 		x->rec->t.resp_end = x->up ? x->up->read_ns : rp_now_ns();
 	if (!x->req_done)
-		x->keep = 0;
+		return;
 	finish(c);
 }
 
@@ -1062,6 +1083,11 @@ static void up_read_cb(evutil_socket_t fd, short what, void *arg)
 		return;
 	}
 	struct conn *c = u->c;
+	if (c->x.resp == R_DONE) {
+		/* anything after an early answer, even an end of stream */
+		up_broken(u, n < 0 ? errno : 0, "sending request body after the response");
+		return;
+	}
 	if (n == RD_FULL) {
 		exchange_fail(c, 502, RP_PST_UPSTREAM_ERROR, "bad_response",
 			      "reading upstream response header", "response head too large", 0);
@@ -1116,7 +1142,7 @@ static void bad_request(struct conn *c, const uint8_t *base)
 			struct rp_proxy_head h = head_of(&c->f, base, c->pofs);
 			rec_begin(c, &h);
 			if (x->rec)
-				x->rec->resp.status = (uint16_t)status;
+				set_status(x->rec, status);
 		}
 		rec_submit(c, RP_XF_FAILED | RP_XF_ANOMALY);
 		reply_error(c, status);
@@ -1126,11 +1152,10 @@ static void bad_request(struct conn *c, const uint8_t *base)
 	drop_upstream(c);
 	if (x->resp == R_NONE) {
 		if (x->rec)
-			x->rec->resp.status = (uint16_t)status;
+			set_status(x->rec, status);
 		rec_submit(c, RP_XF_FAILED | RP_XF_ANOMALY);
 		reply_error(c, status);
 	} else {
-		count_status(w, 0);
 		rec_submit(c, RP_XF_FAILED | RP_XF_ANOMALY);
 		conn_close(c);
 	}
@@ -1148,7 +1173,7 @@ static void refuse(struct conn *c, const uint8_t *base, int status, const char *
 	struct rp_proxy_head h = head_of(&c->f, base, c->pofs);
 	rec_begin(c, &h);
 	if (c->x.rec)
-		c->x.rec->resp.status = (uint16_t)status;
+		set_status(c->x.rec, status);
 	rec_submit(c, RP_XF_FAILED | RP_XF_ANOMALY);
 	reply_error(c, status);
 }
@@ -1287,13 +1312,15 @@ static void client_input(struct conn *c, uint8_t *base, size_t len, int buffered
 		c->f.head_off -= RP_MIN(c->f.head_off, keep);
 	if (x->up) {
 		struct upconn *u = x->up;
-		if (up_flush(u))
+		if (up_flush(u) || c->dead)
 			return;
 		if (c->state == C_BODY && evbuffer_get_length(u->out) >= RP_LIMIT_PROXY_HIWAT) {
 			c->bp = 1;
 			ev_off(c->rev, &c->rd_on);
 		}
 	}
+	if (c->state == C_WAIT && x->resp == R_DONE)
+		finish(c); /* the request of an early answer is complete */
 }
 
 /* Parses what the client already sent (a pipelined request). */
@@ -1328,7 +1355,7 @@ static void finish(struct conn *c)
 	}
 	rec_submit(c, x->req_done ? 0 : RP_XF_REQ_TRUNCATED);
 	rp_buf_clear(&x->retry);
-	if (!x->keep || c->eof || w->draining) {
+	if (!x->keep || c->eof || w->draining || !x->req_done) {
 		c->linger = !x->req_done;
 		c->state = C_CLOSING;
 		rp_buf_clear(&c->in);
@@ -1451,7 +1478,9 @@ static void client_timer_cb(evutil_socket_t fd, short what, void *arg)
 		dl = c->head_since + (int64_t)o->header_timeout_ms * MS;
 		break;
 	case C_BODY:
-		dl = RP_MAX(c->last_rd, c->head_since) + (int64_t)o->client_timeout_ms * MS;
+		/* not while we stopped reading it for a slow upstream */
+		if (!c->bp)
+			dl = RP_MAX(c->last_rd, c->head_since) + (int64_t)o->client_timeout_ms * MS;
 		break;
 	case C_WAIT:
 	case C_CLOSING:

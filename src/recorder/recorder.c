@@ -12,6 +12,9 @@
  * times a second to take whole batches; only after a nap that found nothing
  * does it sleep until signalled, and then the first submission wakes it.
  *
+ * rp_recorder_submit_wait is the one exception to "never blocks": file
+ * sources (capture -r, import) wait for room rather than drop.
+ *
  * Invariants: the queue holds at most queue_len items and, unless it is
  * empty, at most queue_bytes bytes; each submitted exchange is freed exactly
  * once and counted exactly once, as recorded or as dropped with a reason;
@@ -20,8 +23,12 @@
  */
 #include "config.h"
 
+#include <errno.h>
 #include <inttypes.h>
 #include <pthread.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <time.h>
@@ -30,7 +37,8 @@
 #include "reprise/recorder.h"
 
 #define NAP_MS 5              /* a busy thread's wait for more work */
-#define WAKE_BATCH 256        /* a napping thread is woken early at this depth */
+#define WAKE_BATCH 256        /* a napping thread is woken early at this depth
+                                 (or at half the queue, if that is less) */
 #define BATCH 128             /* items taken per lock */
 #define LOG_EVERY_NS (10LL * 1000000000) /* a drop reason is logged this rarely */
 
@@ -44,6 +52,8 @@ struct rp_recorder {
 	struct rp_recorder_opts opt;
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
+	pthread_cond_t nonfull; /* rp_recorder_submit_wait waits here */
+	unsigned full_waiters;
 	struct slot *ring;
 	unsigned cap, head, n;
 	uint64_t bytes;
@@ -165,6 +175,11 @@ static void *run(void *arg)
 	struct rp_recorder *r = arg;
 	struct slot batch[BATCH];
 	int napped = 0;
+	/* Linux keeps a nice value per thread: on a busy machine the traffic
+	 * source's threads get the CPU first and the queue absorbs the lag. */
+	if (r->opt.nice && setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), r->opt.nice) < 0)
+		rp_log(RP_LOG_INFO, "component=recorder nice=%d err=\"%s\" while=\"lowering priority\"",
+		       r->opt.nice, strerror(errno));
 	pthread_mutex_lock(&r->mu);
 	for (;;) {
 		if (r->n == 0) {
@@ -188,6 +203,8 @@ static void *run(void *arg)
 			r->bytes -= batch[i].bytes;
 		}
 		r->n -= k;
+		if (r->full_waiters)
+			pthread_cond_broadcast(&r->nonfull);
 		pthread_mutex_unlock(&r->mu);
 		for (unsigned i = 0; i < k; i++) {
 			if (batch[i].x)
@@ -203,23 +220,32 @@ static void *run(void *arg)
 
 /* ---- the sources' side ---- */
 
-/* Queues |s|.  0, RP_E_FULL or RP_E_CLOSED; on error nothing is queued. */
-static int push(struct rp_recorder *r, struct slot s)
+/* Queues |s|, waiting for room when |wait|.  0, RP_E_FULL or RP_E_CLOSED;
+ * on error nothing is queued. */
+static int push(struct rp_recorder *r, struct slot s, int wait)
 {
 	int rc = 0, wake = 0;
 	pthread_mutex_lock(&r->mu);
-	if (r->stopping) {
-		rc = RP_E_CLOSED;
-		goto out;
-	}
-	if (r->n >= r->cap || (r->n && r->bytes + s.bytes > r->opt.queue_bytes)) {
-		rc = RP_E_FULL;
-		goto out;
+	for (;;) {
+		if (r->stopping) {
+			rc = RP_E_CLOSED;
+			goto out;
+		}
+		if (r->n < r->cap && (!r->n || r->bytes + s.bytes <= r->opt.queue_bytes))
+			break;
+		if (!wait) {
+			rc = RP_E_FULL;
+			goto out;
+		}
+		r->full_waiters++;
+		pthread_cond_signal(&r->cv); /* a napping thread: work now */
+		pthread_cond_wait(&r->nonfull, &r->mu);
+		r->full_waiters--;
 	}
 	r->ring[(r->head + r->n) % r->cap] = s;
 	r->n++;
 	r->bytes += s.bytes;
-	wake = r->idle > 0 || (r->napping > 0 && r->n >= WAKE_BATCH);
+	wake = r->idle > 0 || (r->napping > 0 && (r->n >= WAKE_BATCH || r->n >= r->cap / 2));
 out:
 	pthread_mutex_unlock(&r->mu);
 	if (wake)
@@ -227,17 +253,27 @@ out:
 	return rc;
 }
 
-int rp_recorder_submit(struct rp_recorder *r, struct rp_exchange *x)
+static int submit(struct rp_recorder *r, struct rp_exchange *x, int wait)
 {
 	atomic_fetch_add_explicit(&r->submitted, 1, memory_order_relaxed);
 	struct slot s = {x, NULL, sizeof(*x) + rp_pool_used(x->pool)};
-	int rc = push(r, s);
+	int rc = push(r, s, wait);
 	if (rc) {
 		note_drop(r, rc == RP_E_FULL ? RP_RECORDER_DROP_QUEUE_FULL : RP_RECORDER_DROP_CLOSED,
 			  x->conn_id, x->conn_seq, "queueing an exchange to the recorder");
 		rp_exchange_free(x);
 	}
 	return rc;
+}
+
+int rp_recorder_submit(struct rp_recorder *r, struct rp_exchange *x)
+{
+	return submit(r, x, 0);
+}
+
+int rp_recorder_submit_wait(struct rp_recorder *r, struct rp_exchange *x)
+{
+	return submit(r, x, 1);
 }
 
 static struct rp_slice copy_slice(uint8_t **p, struct rp_slice s)
@@ -260,7 +296,7 @@ int rp_recorder_submit_conn(struct rp_recorder *r, const struct rp_conn *c)
 	cp->alpn = copy_slice(&p, c->alpn);
 	cp->sni = copy_slice(&p, c->sni);
 	struct slot s = {NULL, cp, sizeof(*cp) + extra};
-	int rc = push(r, s);
+	int rc = push(r, s, 0);
 	if (rc) {
 		atomic_fetch_add_explicit(&r->dropped_conns, 1, memory_order_relaxed);
 		free(cp);
@@ -308,6 +344,7 @@ int rp_recorder_new(const struct rp_recorder_opts *opts, struct rp_recorder **ou
 	pthread_condattr_init(&ca);
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
 	pthread_cond_init(&r->cv, &ca);
+	pthread_cond_init(&r->nonfull, NULL);
 	pthread_condattr_destroy(&ca);
 	r->thr = rp_xcalloc(r->opt.threads, sizeof(*r->thr));
 	for (unsigned i = 0; i < r->opt.threads; i++) {
@@ -326,6 +363,7 @@ int rp_recorder_close(struct rp_recorder *r)
 	pthread_mutex_lock(&r->mu);
 	r->stopping = 1;
 	pthread_cond_broadcast(&r->cv);
+	pthread_cond_broadcast(&r->nonfull);
 	pthread_mutex_unlock(&r->mu);
 	for (unsigned i = 0; i < r->nthr; i++)
 		pthread_join(r->thr[i], NULL);
@@ -340,6 +378,7 @@ void rp_recorder_free(struct rp_recorder *r)
 		return;
 	rp_recorder_close(r);
 	pthread_cond_destroy(&r->cv);
+	pthread_cond_destroy(&r->nonfull);
 	pthread_mutex_destroy(&r->mu);
 	free(r->thr);
 	free(r->ring);
