@@ -184,7 +184,9 @@ record "$P1" "$RP_TMP/masked" --mask-key-file "$RP_TMP/mask.key"
 scan "$RP_TMP/masked"
 rp_expect_eq "no seeded value in data.mdb, its zstd frames or the export" "" "$(cat "$RP_TMP/masked.found")"
 frames=$(sed -n 's/mask_tool: \([0-9]*\) zstd frames.*/\1/p' "$RP_TMP/masked.frames.log")
-[ "${frames:-0}" -ge 8 ] && rp_ok "body frames decompressed ($frames)" || rp_fail "only ${frames:-0} zstd frames found"
+# small bodies are kept inline (plain in data.mdb, so the raw scan covers
+# them); larger ones are zstd frames, decompressed and scanned above
+[ "${frames:-0}" -ge 1 ] && rp_ok "body frames decompressed ($frames)" || rp_fail "no zstd frames found"
 rp_expect_exit "audit finds nothing" 0 "$R" audit --db "$RP_TMP/masked"
 rp_expect_grep "audit says zero" "^0 findings in 0 of 1[0-9] exchanges" "$RP_TMP/last.out"
 
