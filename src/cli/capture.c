@@ -397,14 +397,14 @@ int rp_cmd_capture(int argc, char **argv)
 		{NULL, 0, NULL, 0},
 	};
 	const char *file = NULL, *iface = NULL, *db = NULL, *stats_json = NULL;
+	struct rp_cli_mask_opts mo = {0};
+	struct rp_mask *mask = NULL;
 	uint16_t ports[MAX_PORTS] = {80};
 	size_t nports = 1;
 	int any_port = 0, filter_ports = 0, promisc = 0, null_sink = 0, print = 0, quiet = 0, show_progress = -1;
 	uint64_t snaplen = RP_LIMIT_CAPTURE_SNAPLEN, bufsize = 64ULL << 20, duration = 0,
 		 count = 0, max_size = 0, flowmem = RP_LIMIT_CAPTURE_FLOW_MEMORY,
 		 maxflows = RP_LIMIT_CAPTURE_FLOWS, timeout = 120, maxbody = RP_LIMIT_BODY_RECORD;
-	struct rp_cli_mask_opts mo = {0};
-	struct rp_mask *mask = NULL;
 	int c;
 	optind = 1;
 	opterr = 0;
@@ -535,6 +535,13 @@ int rp_cmd_capture(int argc, char **argv)
 		filter_ports = !any_port;
 	}
 
+	/* rules and key first: a rule error names file, line and column (exit 2)
+	 * before anything is read or created */
+	if (db && !null_sink) {
+		int mrc = rp_cli_mask_open(cmd, &mo, &mask);
+		if (mrc)
+			return mrc;
+	}
 	int rc = RP_EXIT_OK;
 	char err[512] = "";
 	struct rp_store *store = NULL;
@@ -544,11 +551,6 @@ int rp_cmd_capture(int argc, char **argv)
 	struct outcome oc = {0};
 	struct run u = {0};
 	uint64_t first_conn = 1;
-
-	/* rules and key before anything else: a rule error names file, line
-	 * and column (exit 2); the null sink stores nothing, so masks nothing */
-	if (db && !null_sink && (rc = rp_cli_mask_open(cmd, &mo, &mask)))
-		return rc;
 
 	struct rp_pcap_opts po = {.file = file, .iface = iface, .filter = filter,
 				  .snaplen = (int)snaplen, .buffer_size = bufsize,
@@ -581,14 +583,15 @@ int rp_cmd_capture(int argc, char **argv)
 		    rp_cli_parse_u64(v, &nc) == 0 && nc > 0)
 			first_conn = nc;
 		r.store = store;
-		/* the mask stage: every exchange is masked before rp_store_put */
+		/* MASK HOOK (issue 5): every exchange is masked before rp_store_put */
 		struct rp_recorder_opts ro = {.store = store};
 		if (mask) {
 			ro.mask = rp_cli_mask_hook;
 			ro.mask_ctx = mask;
 		}
-		if ((src_rc = rp_cli_mask_record(store, mask))) {
-			rc = rp_cli_store_error(cmd, db, src_rc, NULL);
+		int mrc = rp_cli_mask_record(store, mask);
+		if (mrc) {
+			rc = rp_cli_store_error(cmd, db, mrc, NULL);
 			goto out;
 		}
 		if (rp_recorder_new(&ro, &r.rec) != 0) {

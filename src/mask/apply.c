@@ -241,12 +241,17 @@ static void regex_matches(struct rp_mask_ctx *c, const struct rp_mask_rule *r, s
 
 struct rp_slice rp_mask_text(struct rp_mask_ctx *c, struct rp_slice v)
 {
-	size_t nr = c->nactive[SC_TEXT];
-	if (!nr || v.n == 0)
+	if (!c->nactive[SC_TEXT] || v.n == 0)
 		return v;
+	return rp_mask_text_possible(c, v, c->text_bits ? rp_mask_possible(v) : 0);
+}
+
+struct rp_slice rp_mask_text_possible(struct rp_mask_ctx *c, struct rp_slice v, uint32_t possible)
+{
+	size_t nr = c->nactive[SC_TEXT];
 	/* most values are short words and numbers no detector can match */
-	uint32_t possible = c->text_bits ? rp_mask_possible(v) & c->text_bits : 0;
-	if (!possible && !c->text_regex)
+	possible &= c->text_bits;
+	if (!nr || v.n == 0 || (!possible && !c->text_regex))
 		return v;
 	unsigned flags = c->m->audit ? RP_MASK_DETECT_AUDIT : 0;
 	struct matches m = {0};
@@ -765,11 +770,9 @@ int rp_mask_apply(const struct rp_mask *m, struct rp_exchange *x,
 
 static uint64_t name_hash(struct rp_slice s)
 {
-	uint64_t h = 0xcbf29ce484222325ULL;
-	for (size_t i = 0; i < s.n; i++) {
-		uint8_t b = s.p[i];
-		h = (h ^ ((b >= 'A' && b <= 'Z') ? (uint8_t)(b | 0x20) : b)) * 0x100000001b3ULL;
-	}
+	uint64_t h = RP_MASK_HASH_INIT;
+	for (size_t i = 0; i < s.n; i++)
+		h = rp_mask_hash_add(h, s.p[i]);
 	return h;
 }
 
@@ -849,7 +852,13 @@ static void index_free(struct rp_mask_index *ix)
 void rp_mask_cands_init(struct rp_mask_cands *it, const struct rp_mask_index *ix,
 			struct rp_slice name)
 {
-	const struct rp_mask_index_slot *sl = name.n ? index_slot(ix, name, name_hash(name)) : NULL;
+	rp_mask_cands_init_hash(it, ix, name, name.n ? name_hash(name) : 0);
+}
+
+void rp_mask_cands_init_hash(struct rp_mask_cands *it, const struct rp_mask_index *ix,
+			     struct rp_slice name, uint64_t hash)
+{
+	const struct rp_mask_index_slot *sl = name.n ? index_slot(ix, name, hash) : NULL;
 	it->a = sl && sl->rules ? sl->rules : NULL;
 	it->na = sl && sl->rules ? sl->n : 0;
 	it->b = ix->always;

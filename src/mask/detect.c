@@ -1074,64 +1074,68 @@ static int find_ipv6(struct rp_slice t, size_t from, unsigned flags, size_t *s, 
 
 /* ---- the prefilter ------------------------------------------------------------------ */
 
-enum { F_DIGIT = 1, F_UPPER = 2, F_DOT = 4, F_COLON = 8, F_AT = 16, F_B = 32, F_A = 64, F_E = 128 };
-
-static uint8_t fact_class[256];
+uint16_t rp_mask_fact_class[256];
 static pthread_once_t fact_once = PTHREAD_ONCE_INIT;
 
 static void fact_table_init(void)
 {
+	uint16_t *t = rp_mask_fact_class;
 	for (int ch = '0'; ch <= '9'; ch++)
-		fact_class[ch] = F_DIGIT;
+		t[ch] = RP_MF_DIGIT;
 	for (int ch = 'A'; ch <= 'Z'; ch++)
-		fact_class[ch] = F_UPPER;
-	fact_class['A'] |= F_A;
-	fact_class['B'] |= F_B;
-	fact_class['b'] = F_B;
-	fact_class['.'] = F_DOT;
-	fact_class[':'] = F_COLON;
-	fact_class['@'] = F_AT;
-	fact_class['e'] = F_E;
+		t[ch] = RP_MF_UPPER;
+	t['A'] |= RP_MF_A;
+	t['B'] |= RP_MF_B;
+	t['b'] = RP_MF_B;
+	t['.'] = RP_MF_DOT;
+	t[':'] = RP_MF_COLON;
+	t['@'] = RP_MF_AT;
+	t['e'] = RP_MF_E;
+	t['"'] = RP_MF_QUOTE;
+	t['\\'] = RP_MF_BSLASH;
+}
+
+void rp_mask_facts_init(void)
+{
+	pthread_once(&fact_once, fact_table_init);
+}
+
+uint32_t rp_mask_facts_bits(const struct rp_mask_facts *f, size_t n)
+{
+	uint32_t b = 0;
+	if (f->seen & RP_MF_AT)
+		b |= 1u << RP_MASK_EMAIL;
+	if (f->digits >= 13)
+		b |= 1u << RP_MASK_CARD;
+	if (f->digits >= 9)
+		b |= 1u << RP_MASK_SSN;
+	if (f->digits >= 8)
+		b |= 1u << RP_MASK_PHONE;
+	if (n >= 15 && f->upper >= 2 && f->digits >= 2)
+		b |= 1u << RP_MASK_IBAN;
+	if (f->eyj && f->dots >= 2)
+		b |= 1u << RP_MASK_JWT;
+	if ((f->seen & RP_MF_B) && n >= 19)
+		b |= 1u << RP_MASK_BEARER;
+	if ((f->seen & RP_MF_A) && n >= 20 && f->upper >= 4)
+		b |= 1u << RP_MASK_AWS_KEY;
+	if (f->digits >= 4 && f->dots >= 3)
+		b |= 1u << RP_MASK_IPV4;
+	if (f->colons >= 2)
+		b |= 1u << RP_MASK_IPV6;
+	return b;
 }
 
 uint32_t rp_mask_possible(struct rp_slice v)
 {
-	pthread_once(&fact_once, fact_table_init);
-	unsigned seen = 0, digits = 0, upper = 0, dots = 0, colons = 0, eyj = 0;
+	rp_mask_facts_init();
+	struct rp_mask_facts f = {0};
 	for (size_t i = 0; i < v.n; i++) {
-		uint8_t k = fact_class[v.p[i]];
-		if (!k)
-			continue; /* most bytes: lower-case letters, spaces, quotes */
-		seen |= k;
-		digits += k & F_DIGIT;
-		upper += (k & F_UPPER) >> 1;
-		dots += (k & F_DOT) >> 2;
-		colons += (k & F_COLON) >> 3;
-		if ((k & F_E) && i + 2 < v.n && v.p[i + 1] == 'y' && v.p[i + 2] == 'J')
-			eyj = 1;
+		uint16_t k = rp_mask_fact_class[v.p[i]];
+		if (k) /* most bytes: lower-case letters, spaces */
+			rp_mask_facts_add(&f, k, v.p, i, v.n);
 	}
-	uint32_t b = 0;
-	if (seen & F_AT)
-		b |= 1u << RP_MASK_EMAIL;
-	if (digits >= 13)
-		b |= 1u << RP_MASK_CARD;
-	if (digits >= 9)
-		b |= 1u << RP_MASK_SSN;
-	if (digits >= 8)
-		b |= 1u << RP_MASK_PHONE;
-	if (v.n >= 15 && upper >= 2 && digits >= 2)
-		b |= 1u << RP_MASK_IBAN;
-	if (eyj && dots >= 2)
-		b |= 1u << RP_MASK_JWT;
-	if ((seen & F_B) && v.n >= 19)
-		b |= 1u << RP_MASK_BEARER;
-	if ((seen & F_A) && v.n >= 20 && upper >= 4)
-		b |= 1u << RP_MASK_AWS_KEY;
-	if (digits >= 4 && dots >= 3)
-		b |= 1u << RP_MASK_IPV4;
-	if (colons >= 2)
-		b |= 1u << RP_MASK_IPV6;
-	return b;
+	return rp_mask_facts_bits(&f, v.n);
 }
 
 /* ---- dispatch --------------------------------------------------------------------- */

@@ -34,6 +34,7 @@
 struct frame {
 	uint8_t is_obj;
 	struct rp_slice key;   /* decoded member name, objects */
+	uint64_t key_hash;     /* its index hash (0: compute it) */
 	uint32_t index;        /* element index, arrays */
 	const struct rp_mask_rule *claim; /* rule selecting this container */
 };
@@ -61,21 +62,40 @@ static size_t skip_ws(struct rp_slice b, size_t i)
 
 /* ---- strings --------------------------------------------------------------------- */
 
-/* Scans the string whose opening quote is at |i|.  Returns the index of the
- * closing quote, or b.n when the body ends first; |*esc| says whether it
- * holds escapes. */
-static size_t string_end(struct rp_slice b, size_t i, int *esc)
+/* A string as one pass over it saw it. */
+struct sinfo {
+	size_t end;       /* index of the closing quote, or b.n when cut short */
+	int esc;          /* holds escapes */
+	uint32_t possible;/* detectors that could match (raw bytes; unset with esc) */
+	uint64_t hash;    /* index hash of the raw bytes (member names) */
+};
+
+/* Scans the string whose opening quote is at |i|, in the same pass counting
+ * what the detector prefilter needs and, for member names, hashing. */
+static void scan_string(struct rp_slice b, size_t i, struct sinfo *si, int want_hash)
 {
-	*esc = 0;
-	for (i++; i < b.n; i++) {
-		const uint8_t *q = memchr(b.p + i, '"', b.n - i);
-		const uint8_t *bs = memchr(b.p + i, '\\', q ? (size_t)(q - b.p) - i : b.n - i);
-		if (!bs)
-			return q ? (size_t)(q - b.p) : b.n;
-		*esc = 1;
-		i = (size_t)(bs - b.p) + 1; /* skip the escaped byte */
+	struct rp_mask_facts f = {0};
+	uint64_t h = RP_MASK_HASH_INIT;
+	size_t j = i + 1;
+	si->esc = 0;
+	for (; j < b.n; j++) {
+		uint8_t ch = b.p[j];
+		uint16_t k = rp_mask_fact_class[ch];
+		if (k & RP_MF_QUOTE)
+			break;
+		if (k & RP_MF_BSLASH) {
+			si->esc = 1; /* the hash is then unused: the name is decoded */
+			j++;
+			continue;
+		}
+		if (want_hash)
+			h = rp_mask_hash_add(h, ch);
+		if (k)
+			rp_mask_facts_add(&f, k, b.p, j, b.n);
 	}
-	return b.n;
+	si->end = RP_MIN(j, b.n);
+	si->possible = rp_mask_facts_bits(&f, si->end - i - 1);
+	si->hash = h;
 }
 
 static int hexval(uint8_t c)
@@ -271,7 +291,12 @@ static const struct rp_mask_rule *rule_for(struct scan *S)
 	struct rp_mask_cands it;
 	uint32_t k;
 	int exact;
-	rp_mask_cands_init(&it, &c->m->index[SC_JSON], top->is_obj ? top->key : RP_SLICE_NULL);
+	if (!top->is_obj)
+		rp_mask_cands_init(&it, &c->m->index[SC_JSON], RP_SLICE_NULL);
+	else if (top->key_hash)
+		rp_mask_cands_init_hash(&it, &c->m->index[SC_JSON], top->key, top->key_hash);
+	else
+		rp_mask_cands_init(&it, &c->m->index[SC_JSON], top->key);
 	while (rp_mask_cands_next(&it, &k, &exact)) {
 		const struct rp_mask_rule *r = &c->m->rules->v[k];
 		if (claim && r->index >= claim->index)
@@ -282,11 +307,11 @@ static const struct rp_mask_rule *rule_for(struct scan *S)
 	return claim;
 }
 
-static size_t where_path(struct scan *S)
+static inline size_t where_path(struct scan *S)
 {
 	struct rp_mask_ctx *c = S->c;
 	size_t saved = c->wlen;
-	if (!S->tracing)
+	if (RP_LIKELY(!S->tracing))
 		return saved;
 	rp_mask_where_push(c, "$");
 	for (size_t i = 0; i < S->depth; i++) {
@@ -315,23 +340,31 @@ static int numeric(struct rp_slice v)
 	return 1;
 }
 
-/* A string value or member name: content [s, e) of the body. */
-static void on_string(struct scan *S, size_t s, size_t e, int esc, const struct rp_mask_rule *r)
+/* A string value: content [s, e) of the body. */
+static void on_string(struct scan *S, size_t s, size_t e, const struct sinfo *si,
+		      const struct rp_mask_rule *r)
 {
 	struct rp_mask_ctx *c = S->c;
+	if (!r && !si->esc && !(si->possible & c->text_bits) && !c->text_regex)
+		return; /* nothing could match: the common case */
 	struct rp_slice raw = rp_slice(S->b.p + s, e - s);
-	struct rp_slice v = esc ? unescape(c->pool, raw) : raw;
+	struct rp_slice v = si->esc ? unescape(c->pool, raw) : raw;
 	size_t saved = where_path(S);
-	struct rp_slice out = r ? rp_mask_act(c, r, -1, v) : rp_mask_text(c, v);
+	struct rp_slice out = r ? rp_mask_act(c, r, -1, v)
+				: si->esc ? rp_mask_text(c, v) : rp_mask_text_possible(c, v, si->possible);
 	rp_mask_where_pop(c, saved);
 	if (out.p == v.p && out.n == v.n)
 		return;
 	rp_mask_edits_push(&S->ed, s, e - s, escaped(c->pool, out, 0));
 }
 
-static void on_number(struct scan *S, size_t s, size_t e, const struct rp_mask_rule *r)
+static void on_number(struct scan *S, size_t s, size_t e, unsigned digits,
+		      const struct rp_mask_rule *r)
 {
 	struct rp_mask_ctx *c = S->c;
+	/* a number with fewer than 8 digits is nothing a detector finds */
+	if (!r && digits < 8 && !c->text_regex)
+		return;
 	struct rp_slice v = rp_slice(S->b.p + s, e - s);
 	size_t saved = where_path(S);
 	struct rp_slice out = r ? rp_mask_act(c, r, K_NUMBER, v) : rp_mask_text(c, v);
@@ -343,14 +376,16 @@ static void on_number(struct scan *S, size_t s, size_t e, const struct rp_mask_r
 
 /* Member names: text rules only (an email used as a key), unless an
  * ancestor is claimed, which then covers them too. */
-static void on_key(struct scan *S, size_t s, size_t e, int esc)
+static void on_key(struct scan *S, size_t s, size_t e, const struct sinfo *si)
 {
 	const struct rp_mask_rule *claim = S->depth ? S->st[S->depth - 1].claim : NULL;
-	if (claim || !S->c->nactive[SC_TEXT])
-		return;
 	struct rp_mask_ctx *c = S->c;
+	if (claim || !c->nactive[SC_TEXT])
+		return;
+	if (!si->esc && !(si->possible & c->text_bits) && !c->text_regex)
+		return;
 	struct rp_slice raw = rp_slice(S->b.p + s, e - s);
-	struct rp_slice v = esc ? unescape(c->pool, raw) : raw;
+	struct rp_slice v = si->esc ? unescape(c->pool, raw) : raw;
 	S->depth--; /* the key's location is its object */
 	size_t saved = where_path(S);
 	S->depth++;
@@ -367,6 +402,7 @@ struct rp_slice rp_mask_json(struct rp_mask_ctx *c, struct rp_slice b)
 {
 	if (!c->nactive[SC_JSON] && !c->nactive[SC_TEXT])
 		return b;
+	rp_mask_facts_init();
 	struct scan S = {.c = c, .b = b, .tracing = c->opts && c->opts->trace};
 	size_t cap = 16;
 	S.st = rp_xmalloc(cap * sizeof(*S.st));
@@ -412,15 +448,17 @@ struct rp_slice rp_mask_json(struct rp_mask_ctx *c, struct rp_slice b)
 				bad = i;
 				break;
 			}
-			int esc;
-			size_t e = string_end(b, i, &esc);
+			struct sinfo si;
+			scan_string(b, i, &si, 1);
+			size_t e = si.end;
 			if (e >= b.n) {
 				bad = i;
 				break;
 			}
 			struct rp_slice raw = rp_slice(b.p + i + 1, e - i - 1);
-			top->key = esc ? unescape(c->pool, raw) : raw;
-			on_key(&S, i + 1, e, esc);
+			top->key = si.esc ? unescape(c->pool, raw) : raw;
+			top->key_hash = si.esc ? 0 : si.hash;
+			on_key(&S, i + 1, e, &si);
 			i = skip_ws(b, e + 1);
 			if (i >= b.n)
 				break;
@@ -453,18 +491,23 @@ struct rp_slice rp_mask_json(struct rp_mask_ctx *c, struct rp_slice b)
 			continue;
 		}
 		if (ch == '"') {
-			int esc;
-			size_t e = string_end(b, i, &esc);
+			struct sinfo si;
+			scan_string(b, i, &si, 0);
 			if (!r || r->act != ACT_KEEP)
-				on_string(&S, i + 1, e, esc, r);
-			i = e + 1;
+				on_string(&S, i + 1, si.end, &si, r);
+			i = si.end + 1;
 		} else if (ch == '-' || (ch >= '0' && ch <= '9')) {
-			size_t e = i + 1;
-			while (e < b.n && ((b.p[e] >= '0' && b.p[e] <= '9') || b.p[e] == '.' ||
-					   b.p[e] == 'e' || b.p[e] == 'E' || b.p[e] == '+' || b.p[e] == '-'))
-				e++;
+			size_t e = i;
+			unsigned digits = 0;
+			for (; e < b.n; e++) {
+				uint8_t d = b.p[e];
+				if (d >= '0' && d <= '9')
+					digits++;
+				else if (d != '.' && d != 'e' && d != 'E' && d != '+' && d != '-')
+					break;
+			}
 			if (!r || r->act != ACT_KEEP)
-				on_number(&S, i, e, r);
+				on_number(&S, i, e, digits, r);
 			i = e;
 		} else if (ch == 't' || ch == 'f' || ch == 'n') {
 			const char *lit = ch == 't' ? "true" : ch == 'f' ? "false" : "null";

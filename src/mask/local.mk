@@ -44,3 +44,25 @@ BENCHES += bench/mask_bench
 bench_mask_bench_SOURCES = bench/mask_bench.c
 bench_mask_bench_CFLAGS = $(TEST_CFLAGS)
 bench_mask_bench_LDADD = $(TEST_LIBS)
+BENCH_SH += bench/mask_proxy_bench.sh
+EXTRA_DIST += bench/mask_proxy_bench.sh
+
+# fuzzing: the corpus replayed (and mutated) in make check; the libFuzzer
+# binary with --enable-fuzz (CC=clang), make fuzz-mask for a bounded run
+check_PROGRAMS += tests/fuzz/mask_fuzz_replay
+TESTS += tests/fuzz/mask_fuzz_replay
+tests_fuzz_mask_fuzz_replay_SOURCES = tests/fuzz/mask_fuzz_replay.c tests/fuzz/mask_fuzz.c
+tests_fuzz_mask_fuzz_replay_CFLAGS = $(TEST_CFLAGS)
+tests_fuzz_mask_fuzz_replay_LDADD = $(TEST_LIBS)
+EXTRA_DIST += tests/fuzz/corpus/mask
+if FUZZ
+EXTRA_PROGRAMS += tests/fuzz/mask_fuzz
+tests_fuzz_mask_fuzz_SOURCES = tests/fuzz/mask_fuzz.c
+tests_fuzz_mask_fuzz_CFLAGS = $(TEST_CFLAGS) -fsanitize=fuzzer
+tests_fuzz_mask_fuzz_LDFLAGS = -fsanitize=fuzzer
+tests_fuzz_mask_fuzz_LDADD = $(TEST_LIBS)
+fuzz-mask: tests/fuzz/mask_fuzz
+	@mkdir -p fuzz-out/mask
+	./tests/fuzz/mask_fuzz -max_total_time=$(FUZZ_TIME) -timeout=5 -rss_limit_mb=2048 \
+		fuzz-out/mask $(abs_top_srcdir)/tests/fuzz/corpus/mask
+endif

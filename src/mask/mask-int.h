@@ -160,6 +160,36 @@ int rp_mask_route_match(struct rp_slice pat, struct rp_slice path);
  * "eyJ" and the like: most values are ruled out for every detector. */
 uint32_t rp_mask_possible(struct rp_slice v);
 
+/* The same pass, for scanners that walk the bytes anyway (json.c): feed
+ * every byte with rp_mask_facts_add, then ask rp_mask_facts_bits. */
+enum {
+	RP_MF_DIGIT = 1, RP_MF_UPPER = 2, RP_MF_DOT = 4, RP_MF_COLON = 8, RP_MF_AT = 16,
+	RP_MF_B = 32, RP_MF_A = 64, RP_MF_E = 128, RP_MF_QUOTE = 256, RP_MF_BSLASH = 512,
+};
+extern uint16_t rp_mask_fact_class[256];
+/* Fills rp_mask_fact_class; callable any number of times from any thread. */
+void rp_mask_facts_init(void);
+
+struct rp_mask_facts {
+	unsigned seen, digits, upper, dots, colons, eyj;
+};
+
+/* Counts byte |p[i]| of a value of |n| bytes. */
+static inline void rp_mask_facts_add(struct rp_mask_facts *f, uint16_t k, const uint8_t *p,
+				     size_t i, size_t n)
+{
+	f->seen |= k;
+	f->digits += k & RP_MF_DIGIT;
+	f->upper += (k & RP_MF_UPPER) >> 1;
+	f->dots += (k & RP_MF_DOT) >> 2;
+	f->colons += (k & RP_MF_COLON) >> 3;
+	if ((k & RP_MF_E) && i + 2 < n && p[i + 1] == 'y' && p[i + 2] == 'J')
+		f->eyj = 1;
+}
+
+/* The detectors that could match a value of |n| bytes with facts |f|. */
+uint32_t rp_mask_facts_bits(const struct rp_mask_facts *f, size_t n);
+
 int rp_mask_luhn_ok(const uint8_t *digits, size_t n);
 /* The check digit that makes |digits| (n digits, without it) Luhn-valid. */
 unsigned rp_mask_luhn_digit(const uint8_t *digits, size_t n);
@@ -255,6 +285,15 @@ struct rp_mask_cands {
 };
 void rp_mask_cands_init(struct rp_mask_cands *it, const struct rp_mask_index *ix,
 			struct rp_slice name);
+/* The same with |hash| = rp_mask_name_hash(|name|) already known. */
+void rp_mask_cands_init_hash(struct rp_mask_cands *it, const struct rp_mask_index *ix,
+			     struct rp_slice name, uint64_t hash);
+/* The index's hash of a name: FNV-1a over its ASCII-lowercased bytes. */
+#define RP_MASK_HASH_INIT 0xcbf29ce484222325ULL
+static inline uint64_t rp_mask_hash_add(uint64_t h, uint8_t b)
+{
+	return (h ^ ((b >= 'A' && b <= 'Z') ? (uint8_t)(b | 0x20) : b)) * 0x100000001b3ULL;
+}
 /* Next candidate rule number; 0 at the end.  |*exact| says it came by name. */
 int rp_mask_cands_next(struct rp_mask_cands *it, uint32_t *rule, int *exact);
 
@@ -332,6 +371,8 @@ struct rp_slice rp_mask_act(struct rp_mask_ctx *c, const struct rp_mask_rule *r,
 /* Runs the active text rules over the decoded value |v|; returns the masked
  * value (or |v| when nothing matched). */
 struct rp_slice rp_mask_text(struct rp_mask_ctx *c, struct rp_slice v);
+/* The same when the caller already knows rp_mask_possible(|v|). */
+struct rp_slice rp_mask_text_possible(struct rp_mask_ctx *c, struct rp_slice v, uint32_t possible);
 
 /* First active rule of |scope| whose names match |name|, or NULL. */
 const struct rp_mask_rule *rp_mask_find_named(struct rp_mask_ctx *c, enum rp_mask_scope scope,

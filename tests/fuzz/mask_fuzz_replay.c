@@ -1,0 +1,141 @@
+/*
+ * mask_fuzz_replay: runs the mask fuzz target without libFuzzer, so that
+ * make check exercises it on every build (under ASan and UBSan in the
+ * sanitizer build): every file of the seed corpus as it is, then seeded
+ * random mutations of them (byte flips, inserted and deleted bytes,
+ * truncations, bytes that JSON and UTF-8 care about).
+ *
+ * Usage: mask_fuzz_replay [-n MUTATIONS] [-s SEED] [DIR]
+ * (default DIR: tests/fuzz/corpus/mask in the source tree).
+ */
+#include "config.h"
+
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "reprise/base.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+/* xorshift64*: the same sequence on every machine for a seed */
+static uint64_t rnd(uint64_t *s)
+{
+	*s ^= *s >> 12;
+	*s ^= *s << 25;
+	*s ^= *s >> 27;
+	return *s * 0x2545f4914f6cdd1dULL;
+}
+
+static uint8_t *read_file(const char *path, size_t *n)
+{
+	FILE *f = fopen(path, "rb");
+	if (!f)
+		return NULL;
+	size_t cap = 1024;
+	uint8_t *p = rp_xmalloc(cap);
+	*n = 0;
+	size_t k;
+	while ((k = fread(p + *n, 1, cap - *n, f)) > 0)
+		if ((*n += k) == cap)
+			p = rp_xrealloc(p, cap *= 2);
+	fclose(f);
+	return p;
+}
+
+/* The target on an exact-size heap copy, so that ASan sees overreads. */
+static void run(const uint8_t *p, size_t n)
+{
+	uint8_t *copy = rp_xmalloc(n ? n : 1);
+	memcpy(copy, p, n);
+	LLVMFuzzerTestOneInput(copy, n);
+	free(copy);
+}
+
+static const uint8_t specials[] = {'"', '\\', '{', '}', '[', ']', ',', ':', '@', '.', '&',
+				   '=', '%', '\n', 0x80, 0xc3, 0xe2, 0xff, 0, '-', '0', '9'};
+
+int main(int argc, char **argv)
+{
+	long mutations = 100000;
+	uint64_t seed = 0x6d61736bULL;
+	const char *dir = RP_SRCDIR "/tests/fuzz/corpus/mask";
+	int c;
+	while ((c = getopt(argc, argv, "n:s:")) != -1) {
+		if (c == 'n')
+			mutations = strtol(optarg, NULL, 10);
+		else if (c == 's')
+			seed = strtoull(optarg, NULL, 0);
+		else
+			return 2;
+	}
+	if (optind < argc)
+		dir = argv[optind];
+	DIR *d = opendir(dir);
+	if (!d) {
+		fprintf(stderr, "mask_fuzz_replay: cannot open %s\n", dir);
+		return 1;
+	}
+	uint8_t **seeds = NULL;
+	size_t *lens = NULL, n = 0;
+	struct dirent *e;
+	while ((e = readdir(d))) {
+		if (e->d_name[0] == '.')
+			continue;
+		char path[4096];
+		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+		size_t len;
+		uint8_t *p = read_file(path, &len);
+		if (!p)
+			continue;
+		seeds = rp_xrealloc(seeds, (n + 1) * sizeof(*seeds));
+		lens = rp_xrealloc(lens, (n + 1) * sizeof(*lens));
+		seeds[n] = p;
+		lens[n++] = len;
+	}
+	closedir(d);
+	if (!n) {
+		fprintf(stderr, "mask_fuzz_replay: no seeds in %s\n", dir);
+		return 1;
+	}
+	for (size_t i = 0; i < n; i++)
+		run(seeds[i], lens[i]);
+	uint64_t s = seed ? seed : 1;
+	uint8_t *buf = NULL;
+	size_t cap = 0;
+	for (long i = 0; i < mutations; i++) {
+		size_t k = (size_t)(rnd(&s) % n), len = lens[k];
+		if (len + 64 > cap)
+			buf = rp_xrealloc(buf, cap = len + 64);
+		memcpy(buf, seeds[k], len);
+		for (unsigned m = 1 + (unsigned)(rnd(&s) % 4); m-- && len > 1;) {
+			size_t at = 1 + (size_t)(rnd(&s) % (len - 1)); /* byte 0 picks the mode */
+			switch (rnd(&s) % 5) {
+			case 0: buf[at] ^= (uint8_t)(1u << (rnd(&s) % 8)); break;
+			case 1: buf[at] = specials[rnd(&s) % sizeof(specials)]; break;
+			case 2:
+				memmove(buf + at, buf + at + 1, len - at - 1);
+				len--;
+				break;
+			case 3:
+				if (len < cap) {
+					memmove(buf + at + 1, buf + at, len - at);
+					buf[at] = specials[rnd(&s) % sizeof(specials)];
+					len++;
+				}
+				break;
+			default: len = at;
+			}
+		}
+		run(buf, len);
+	}
+	printf("mask_fuzz_replay: %zu seeds, %ld mutations, seed %#llx\n", n, mutations,
+	       (unsigned long long)seed);
+	for (size_t i = 0; i < n; i++)
+		free(seeds[i]);
+	free(seeds);
+	free(lens);
+	free(buf);
+	return 0;
+}
