@@ -8,8 +8,9 @@
 # the origin that is the fair choice.  Both proxies keep upstream
 # connections alive (nginx: keepalive + HTTP/1.1; haproxy: its default
 # reuse), as reprise does.  Rounds (RP_BENCH_ROUNDS, default 3) interleave
-# the targets; the best round and the spread are printed, then syscalls per
-# request from strace -c -f on a short run of each proxy.
+# the targets; the best round and the spread are printed, with each proxy's
+# CPU time per request (the figure least disturbed by other load on the
+# machine), then syscalls per request from strace -c -f on a short run.
 #
 # Needs nginx, haproxy, wrk; skips (exit 77) without them.  Loopback only;
 # every server is stopped by pid.
@@ -97,27 +98,37 @@ to_ms() {
 	awk -v v="$1" 'BEGIN { n = v + 0; if (v ~ /us$/) n /= 1000; else if (v ~ /ms$/) n = n; else if (v ~ /s$/) n *= 1000; printf "%.3f", n }'
 }
 
-# run NAME PORT PATH: one wrk run; appends "name path rps p50 p99" to $RP_TMP/results
+# cpu_ticks PID: user + system clock ticks of the process, all threads
+cpu_ticks() { [ -n "$1" ] && awk '{ print $14 + $15 }' /proc/"$1"/stat 2>/dev/null || echo 0; }
+
+# run NAME PORT PATH [PID]: one wrk run; appends "name path rps p50 p99
+# cpu_us_per_request" to $RP_TMP/results (CPU of PID, the proxy process)
 run() {
 	local out=$RP_TMP/wrk.out
+	local t0 t1
+	t0=$(cpu_ticks "${4:-}")
 	wrk -t2 -c"$CONNS" -d"${SECS}s" --latency "http://127.0.0.1:$2$3" >"$out" 2>&1
-	local rps p50 p99 errs
+	t1=$(cpu_ticks "${4:-}")
+	local rps p50 p99 errs reqs cpu
 	rps=$(awk '/^Requests\/sec/ { print $2 }' "$out")
 	p50=$(to_ms "$(awk '$1 == "50%" { print $2 }' "$out")")
 	p99=$(to_ms "$(awk '$1 == "99%" { print $2 }' "$out")")
 	errs=$(awk '/Non-2xx|Socket errors/ { print }' "$out" | tr '\n' ' ')
 	[ -n "$errs" ] && echo "  note: $1 $3: $errs" >&2
-	echo "$1 $3 ${rps:-0} ${p50:-0} ${p99:-0}" >>"$RP_TMP/results"
+	reqs=$(awk '/requests in/ { print $1 }' "$out")
+	cpu=$(awk -v a="$t0" -v b="$t1" -v n="${reqs:-0}" -v hz="$(getconf CLK_TCK)" \
+		'BEGIN { printf "%.1f", n ? (b - a) / hz * 1e6 / n : 0 }')
+	echo "$1 $3 ${rps:-0} ${p50:-0} ${p99:-0} $cpu" >>"$RP_TMP/results"
 }
 
 : >"$RP_TMP/results"
 echo "proxy benchmark: wrk -t2 -c$CONNS -d${SECS}s --latency, $ROUNDS rounds, 1 worker per proxy"
 for r in $(seq "$ROUNDS"); do
 	for path in /small.txt /16k.bin; do
-		run direct "$ORIGIN" $path
-		run nginx "$NGXP" $path
-		run haproxy "$HAP" $path
-		run reprise "$RPP" $path
+		run direct "$ORIGIN" $path "$(pgrep -P "$ORIGIN_PID" | head -1)"
+		run nginx "$NGXP" $path "$(pgrep -P "$NGXP_PID" | head -1)"
+		run haproxy "$HAP" $path "$HAP_PID"
+		run reprise "$RPP" $path "$RPP_PID"
 	done
 done
 
@@ -125,25 +136,29 @@ python3 - "$RP_TMP/results" <<'PY'
 import sys, collections
 rows = collections.defaultdict(list)
 for line in open(sys.argv[1]):
-    name, path, rps, p50, p99 = line.split()
-    rows[(name, path)].append((float(rps), float(p50), float(p99)))
-def best(k):
-    v = rows[k]
-    b = max(v)                      # best round by throughput
-    lo, hi = min(x[0] for x in v), max(x[0] for x in v)
-    spread = (hi - lo) / hi * 100 if hi else 0
-    return b, spread
+    name, path, rps, p50, p99, cpu = line.split()
+    rows[(name, path)].append((float(rps), float(p50), float(p99), float(cpu)))
+print("\nbest of the rounds: highest req/s, lowest p50 and p99, lowest CPU;")
+print("spread = (max - min) / max of req/s over the rounds.  CPU is the target")
+print("process's user+system time per request (the origin's for 'direct';")
+print("reprise's includes its recorder and store threads).")
 for path in ("/small.txt", "/16k.bin"):
     print(f"\n{path}")
-    print(f"  {'target':8} {'req/s':>10} {'spread':>7} {'p50 ms':>8} {'p99 ms':>8}")
+    print(f"  {'target':8} {'req/s':>10} {'spread':>7} {'p50 ms':>8} {'p99 ms':>8} {'CPU us/req':>11}")
     res = {}
     for name in ("direct", "nginx", "haproxy", "reprise"):
-        (rps, p50, p99), spread = best((name, path))
-        res[name] = (rps, p50, p99)
-        print(f"  {name:8} {rps:10.0f} {spread:6.1f}% {p50:8.3f} {p99:8.3f}")
+        v = rows[(name, path)]
+        rps = max(x[0] for x in v)
+        lo = min(x[0] for x in v)
+        spread = (rps - lo) / rps * 100 if rps else 0
+        p50 = min(x[1] for x in v)
+        p99 = min(x[2] for x in v)
+        cpu = min(x[3] for x in v)
+        res[name] = (rps, p50, p99, cpu)
+        print(f"  {name:8} {rps:10.0f} {spread:6.1f}% {p50:8.3f} {p99:8.3f} {cpu:11.1f}")
     r, n, h = res["reprise"], res["nginx"], res["haproxy"]
-    print(f"  reprise/nginx-proxy: throughput {r[0]/n[0]:.2f}  p99 {r[2]/n[2]:.2f}")
-    print(f"  reprise/haproxy:     throughput {r[0]/h[0]:.2f}  p99 {r[2]/h[2]:.2f}")
+    print(f"  reprise/nginx-proxy: throughput {r[0]/n[0]:.2f}  p99 {r[2]/n[2]:.2f}  CPU {r[3]/n[3]:.2f}")
+    print(f"  reprise/haproxy:     throughput {r[0]/h[0]:.2f}  p99 {r[2]/h[2]:.2f}  CPU {r[3]/h[3]:.2f}")
     ok = r[0] >= 0.85 * n[0] and r[2] <= 1.2 * n[2]
     print(f"  goal (>= 0.85x nginx-proxy req/s, p99 <= 1.2x): {'met' if ok else 'MISSED'}")
 PY
@@ -151,7 +166,8 @@ PY
 # syscalls per request: strace -c -f on a short run of each proxy
 if command -v strace >/dev/null; then
 	echo
-	echo "syscalls per request (strace -c -f, wrk -t1 -c16 -d2s, /small.txt):"
+	for path in /small.txt /16k.bin; do
+	echo "syscalls per request (strace -c -f, wrk -t1 -c16 -d2s, $path):"
 	for t in nginx:$NGXP:$NGXP_PID haproxy:$HAP:$HAP_PID reprise:$RPP:$RPP_PID; do
 		name=${t%%:*}; rest=${t#*:}; port=${rest%%:*}; pid=${rest#*:}
 		# nginx serves from its worker, a child of the master we started
@@ -159,7 +175,7 @@ if command -v strace >/dev/null; then
 		strace -q -c -f -p "$pid" -o "$RP_TMP/strace.$name" 2>/dev/null &
 		spid=$!
 		sleep 0.5
-		wrk -t1 -c16 -d2s "http://127.0.0.1:$port/small.txt" >"$RP_TMP/wrk.strace" 2>&1
+		wrk -t1 -c16 -d2s "http://127.0.0.1:$port$path" >"$RP_TMP/wrk.strace" 2>&1
 		kill -INT $spid; wait $spid 2>/dev/null
 		reqs=$(awk '/requests in/ { print $1 }' "$RP_TMP/wrk.strace")
 		python3 - "$RP_TMP/strace.$name" "$name" "${reqs:-0}" <<'PY'
@@ -180,6 +196,7 @@ per = lambda n: n / reqs if reqs else 0
 print(f"  {name:8} {per(total):5.2f}/req over {reqs} requests: " +
       ", ".join(f"{k} {per(v):.2f}" for k, v in top))
 PY
+	done
 	done
 fi
 exit 0

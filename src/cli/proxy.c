@@ -228,13 +228,18 @@ int rp_cmd_proxy(int argc, char **argv)
 				return rc;
 			po.max_header_bytes = (uint32_t)v;
 			break;
-		case O_HEADER_TIMEOUT: dur = &po.header_timeout_ms; goto duration;
-		case O_IDLE_TIMEOUT: dur = &po.idle_timeout_ms; goto duration;
-		case O_CLIENT_TIMEOUT: dur = &po.client_timeout_ms; goto duration;
-		case O_CONNECT_TIMEOUT: dur = &po.connect_timeout_ms; goto duration;
-		case O_UPSTREAM_TIMEOUT: dur = &po.upstream_timeout_ms; goto duration;
-		case O_SHUTDOWN_TIMEOUT: dur = &po.shutdown_timeout_ms; goto duration;
-		duration:
+		case O_HEADER_TIMEOUT:
+		case O_IDLE_TIMEOUT:
+		case O_CLIENT_TIMEOUT:
+		case O_CONNECT_TIMEOUT:
+		case O_UPSTREAM_TIMEOUT:
+		case O_SHUTDOWN_TIMEOUT:
+			dur = opt == O_HEADER_TIMEOUT    ? &po.header_timeout_ms
+			      : opt == O_IDLE_TIMEOUT    ? &po.idle_timeout_ms
+			      : opt == O_CLIENT_TIMEOUT  ? &po.client_timeout_ms
+			      : opt == O_CONNECT_TIMEOUT ? &po.connect_timeout_ms
+			      : opt == O_UPSTREAM_TIMEOUT ? &po.upstream_timeout_ms
+							  : &po.shutdown_timeout_ms;
 			if (parse_duration(optarg, dur))
 				return rp_cli_usage_error(cmd, "--%s '%s': expected a duration such as 500ms, "
 							       "30s or 2m", flag, optarg);
@@ -324,11 +329,12 @@ int rp_cmd_proxy(int argc, char **argv)
 		rdropped += rs.dropped[k];
 	fprintf(stderr,
 		"reprise proxy: %" PRIu64 " connections, %" PRIu64 " responses (%" PRIu64 " 5xx); "
-		"recorded %" PRIu64 " exchanges (%" PRIu64 " committed) and %" PRIu64 " connections; "
+		"recorded %" PRIu64 " exchanges (%" PRIu64 " committed) and %" PRIu64 " connections (%" PRIu64
+		" not); "
 		"dropped %" PRIu64 " (queue_full=%" PRIu64 " store_full=%" PRIu64 " too_big=%" PRIu64
 		" other=%" PRIu64 ")\n",
 		ps.accepted, ps.requests[1] + ps.requests[2] + ps.requests[3] + ps.requests[4] + ps.requests[5],
-		ps.requests[5], rs.recorded, ss.committed, rs.conns, rdropped,
+		ps.requests[5], rs.recorded, ss.committed, rs.conns, rs.dropped_conns, rdropped,
 		rs.dropped[RP_RECORDER_DROP_QUEUE_FULL], rs.dropped[RP_RECORDER_DROP_STORE_FULL],
 		rs.dropped[RP_RECORDER_DROP_TOO_BIG],
 		rs.dropped[RP_RECORDER_DROP_MASK] + rs.dropped[RP_RECORDER_DROP_CLOSED] +

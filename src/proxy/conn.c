@@ -824,7 +824,9 @@ static void up_timer_cb(evutil_socket_t fd, short what, void *arg)
 		dl = u->since + (int64_t)px->o.connect_timeout_ms * MS;
 		break;
 	case U_ACTIVE:
-		if (u->c && !u->bp)
+		/* not while we hold its reading back for a slow client, nor while
+		 * the request body is awaited from the client */
+		if (u->c && !u->bp && (u->c->x.req_done || evbuffer_get_length(u->out)))
 			dl = u->last_io + (int64_t)px->o.upstream_timeout_ms * MS;
 		break;
 	case U_IDLE:
@@ -1476,7 +1478,9 @@ static void client_timer_cb(evutil_socket_t fd, short what, void *arg)
 		dl = c->head_since + (int64_t)o->header_timeout_ms * MS;
 		break;
 	case C_BODY:
-		dl = RP_MAX(c->last_rd, c->head_since) + (int64_t)o->client_timeout_ms * MS;
+		/* not while we stopped reading it for a slow upstream */
+		if (!c->bp)
+			dl = RP_MAX(c->last_rd, c->head_since) + (int64_t)o->client_timeout_ms * MS;
 		break;
 	case C_WAIT:
 	case C_CLOSING:

@@ -119,6 +119,10 @@ void rp_proxy_metrics_render(struct rp_proxy *px, struct evbuffer *b)
 		for (int k = 0; k < RP_RECORDER_DROP_COUNT; k++)
 			evbuffer_add_printf(b, "reprise_recorder_dropped_total{reason=\"%s\"} %" PRIu64 "\n",
 					    rp_recorder_drop_name((enum rp_recorder_drop)k), rs.dropped[k]);
+		counter(b, "reprise_recorder_conns_total", "Connection records accepted by the store.",
+			rs.conns);
+		counter(b, "reprise_recorder_conns_dropped_total",
+			"Connection records not recorded (queue or store full).", rs.dropped_conns);
 		counter(b, "reprise_recorder_coding_errors_total",
 			"Bodies kept encoded because their content coding did not decode.",
 			rs.coding_errors);

@@ -54,6 +54,32 @@ if [ $((rss1 - rss0)) -lt 8192 ]; then rp_ok "memory flat across stalled request
 	rp_fail "memory grew from ${rss0} to ${rss1} KB across stalled requests"; fi
 px_stop
 
+# --- a pooled connection closed by the upstream as a request goes out:
+# a bodiless request is sent again, once, on a new connection
+FLAKY=$(rp_free_port)
+$RAWHTTP flaky "$FLAKY" &
+rp_track $!
+rp_wait_port "$FLAKY"
+PX_METRICS=$(rp_free_port)
+px_start "$RP_TMP/db-flaky" "$FLAKY" --workers 1 --metrics "$PX_METRICS"
+out=$(curl -s "http://127.0.0.1:$PX_PORT/a" "http://127.0.0.1:$PX_PORT/b" "http://127.0.0.1:$PX_PORT/c")
+rp_expect_eq "stale pooled connection: every request answered" "first first first " "$(echo $out) "
+rp_expect_eq "stale pooled connection: resent twice" 2 "$(px_metric reprise_proxy_upstream_retries_total)"
+px_stop
+
+# --- an upstream whose bodies end with the connection (HTTP/1.0, no length)
+EOFS=$(rp_free_port)
+$RAWHTTP eof "$EOFS" &
+rp_track $!
+rp_wait_port "$EOFS"
+px_start "$RP_TMP/db-eof" "$EOFS" --workers 1
+curl -s -D "$RP_TMP/eof.hdr" -o "$RP_TMP/eof.body" "http://127.0.0.1:$PX_PORT/e"
+rp_expect_eq "close-delimited body passes whole" 14000 "$(wc -c <"$RP_TMP/eof.body")"
+rp_expect_grep "client told the connection closes" '^Connection: close' "$RP_TMP/eof.hdr"
+px_stop
+px_dump "$RP_TMP/db-eof" "$RP_TMP/eof.jsonl"
+rp_expect_grep "close-delimited exchange recorded complete" '"flag_names":"complete".*"resp_body_len":14000' "$RP_TMP/eof.jsonl"
+
 # --- a client resets mid-body; the proxy goes on
 px_start "$RP_TMP/db-abort" "$ORIGIN" --workers 1 --max-body 1M
 got=$($RAWHTTP abort "$PX_PORT" /big.bin 2000000)

@@ -16,12 +16,14 @@ import json
 print(json.dumps([{"id": i, "name": "user%d" % i, "tags": ["a", "b", "c"]} for i in range(400)]))
 ' >"$WWW/data.json"
 head -c $((50 * 1024 * 1024)) /dev/urandom >"$WWW/big.bin"
+head -c $((20 * 1024 * 1024)) "$WWW/big.bin" >"$WWW/big20.bin"
 head -c 3000 /dev/urandom | base64 -w0 >"$RP_TMP/continue.txt"
 printf '{"user":"ann","items":[1,2,3]}' >"$RP_TMP/post.json"
 
 ORIGIN=$(rp_free_port)
 rp_nginx "$WWW" "$ORIGIN" '
     gzip on; gzip_types text/plain application/json; gzip_min_length 1;
+    client_max_body_size 0;
     location = /post { return 200 "posted\n"; }
     location = /form { return 201 "form\n"; }'
 px_start "$RP_TMP/db" "$ORIGIN" --max-body 1M --workers 2
@@ -69,6 +71,9 @@ rp_expect_grep "304 status" '^HTTP/1.1 304' "$RP_TMP/proxied.hdr"
 same "404" /missing
 same "POST JSON" /post -H 'Content-Type: application/json' --data-binary @"$RP_TMP/post.json"
 same "POST form" /form --data-urlencode 'name=Ann_Example' --data-urlencode 'note=a&b=c'
+# a 20 MB upload: nginx answers at once and discards the body as it comes;
+# the proxy still forwards it all (the upstream connection stays usable)
+same "POST 20 MB, answered before its body" /post --data-binary @"$WWW/big20.bin"
 same "HTTP/1.0 client" /data.json --http1.0
 # The proxy speaks HTTP/1.1 upstream, so nginx compresses for it (it does not
 # for 1.0) and chunks; the 1.0 client gets the data unchunked, then a close.
@@ -100,6 +105,22 @@ printf "$PIPE" | $RAWHTTP send "$ORIGIN" | $RAWHTTP split GET HEAD GET POST GET 
 printf "$PIPE" | $RAWHTTP send "$PX_PORT" | $RAWHTTP split GET HEAD GET POST GET >"$RP_TMP/pipe.proxied"
 rp_expect_eq "pipelined answers" "$(cat "$RP_TMP/pipe.direct")" "$(cat "$RP_TMP/pipe.proxied")"
 rp_expect_eq "five pipelined answers" 5 "$(wc -l <"$RP_TMP/pipe.proxied")"
+
+# IPv6 loopback, when the machine has it
+if python3 -c 'import socket; s=socket.socket(socket.AF_INET6); s.bind(("::1", 0))' 2>/dev/null; then
+	P6=$(rp_free_port)
+	"$REPRISE" proxy --listen "[::1]:$P6" --upstream "http://127.0.0.1:$ORIGIN" --db "$RP_TMP/db6" \
+		--no-masks --workers 1 2>"$RP_TMP/p6.log" &
+	P6PID=$!
+	rp_track $P6PID
+	for i in $(seq 50); do curl -s -g -o /dev/null "http://[::1]:$P6/" && break; sleep 0.1; done
+	rp_expect_eq "IPv6 listener" "hello, proxy" "$(curl -s -g "http://[::1]:$P6/small.txt")"
+	kill -TERM $P6PID; wait $P6PID
+	"$CORPUS_DUMP" "$RP_TMP/db6" >"$RP_TMP/db6.jsonl"
+	rp_expect_grep "IPv6 client endpoint recorded" '"client":"\[::1\]:[0-9]+"' "$RP_TMP/db6.jsonl"
+else
+	echo "note: no IPv6 loopback here; IPv6 listener not tested"
+fi
 
 px_stop
 rp_expect_eq "proxy exits 0 on SIGTERM" 0 "$PX_RC"
@@ -159,6 +180,10 @@ check("404 recorded", any(x["status"] == 404 for x in find("GET", "/missing")))
 post = open(tmp + "/post.json", "rb").read()
 p = find("POST", "/post")
 check("POST JSON request body", any(x["req_sha256"] == sha(post) and x["status"] == 200 for x in p))
+big20 = big[:20 << 20]
+check("20 MB upload recorded up to --max-body, flagged, whole length known",
+      any(x["req_body_len"] == 1 << 20 and x["req_wire_len"] == len(big20) and
+          x["req_sha256"] == sha(big20[:1 << 20]) and x["flag_names"] == "req-truncated" for x in p))
 cont = open(tmp + "/continue.txt", "rb").read()
 check("100-continue request body (answered before it ended)",
       any(x["req_sha256"] == sha(cont) and x["status"] == 200 and x["flags"] == 0 for x in p))

@@ -14,6 +14,14 @@ Everything talks to 127.0.0.1 only, and every wait is bounded.
                                       then reset the connection
   rawhttp.py stall PORT               a server that accepts, reads and never
                                       answers (until killed)
+  rawhttp.py flaky PORT               a server that answers the first request
+                                      of each connection (keep-alive) and
+                                      closes the connection on the second
+                                      without answering, as a server whose
+                                      idle timeout fires just then would
+  rawhttp.py eof PORT                 an HTTP/1.0 server whose answers have
+                                      no length: the body ends with the
+                                      connection
 """
 import hashlib
 import socket
@@ -128,6 +136,49 @@ def stall(port):
         held.append(c)  # never answered, never closed
 
 
+def read_head(c):
+    buf = b""
+    while b"\r\n\r\n" not in buf:
+        b = c.recv(65536)
+        if not b:
+            return None
+        buf += b
+    return buf
+
+
+def serve(port, handle):
+    import threading
+    ls = socket.socket()
+    ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    ls.bind(("127.0.0.1", int(port)))
+    ls.listen(128)
+    while True:
+        c, _ = ls.accept()
+        c.settimeout(DEADLINE)
+        threading.Thread(target=handle, args=(c,), daemon=True).start()
+
+
+def flaky_conn(c):
+    try:
+        if read_head(c) is None:
+            return
+        c.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 6\r\n\r\nfirst\n")
+        read_head(c)
+    except OSError:
+        pass
+    c.close()
+
+
+def eof_conn(c):
+    try:
+        if read_head(c) is not None:
+            c.sendall(b"HTTP/1.0 200 OK\r\nContent-Type: text/plain\r\n\r\n" +
+                      b"until the end\n" * 1000)
+    except OSError:
+        pass
+    c.close()
+
+
 if __name__ == "__main__":
     cmd, args = sys.argv[1], sys.argv[2:]
     if cmd == "send":
@@ -138,5 +189,9 @@ if __name__ == "__main__":
         abort(*args)
     elif cmd == "stall":
         stall(*args)
+    elif cmd == "flaky":
+        serve(args[0], flaky_conn)
+    elif cmd == "eof":
+        serve(args[0], eof_conn)
     else:
         sys.exit("unknown command " + cmd)
