@@ -142,7 +142,7 @@ struct rp_slice rp_mask_act(struct rp_mask_ctx *c, const struct rp_mask_rule *r,
 		rp_mask_trace(c, r, kind >= 0 ? kind : -1, v, v);
 		return v;
 	}
-	struct rp_slice out = rp_mask_transform(&c->m->key, c->h, c->pool, r->act, r->keep_last,
+	struct rp_slice out = rp_mask_transform(&c->m->key, c->pool, r->act, r->keep_last,
 						kind, v);
 	if (!rp_slice_eq(out, v)) {
 		c->changed = 1;
@@ -154,11 +154,27 @@ struct rp_slice rp_mask_act(struct rp_mask_ctx *c, const struct rp_mask_rule *r,
 const struct rp_mask_rule *rp_mask_find_named(struct rp_mask_ctx *c, enum rp_mask_scope scope,
 					      struct rp_slice name)
 {
-	for (size_t i = 0; i < c->nactive[scope]; i++)
-		if (rp_mask_names_match(&c->active[scope][i]->names, name))
-			return c->active[scope][i];
+	if (!c->nactive[scope])
+		return NULL;
+	struct rp_mask_cands it;
+	uint32_t k;
+	int exact;
+	rp_mask_cands_init(&it, &c->m->index[scope], name);
+	while (rp_mask_cands_next(&it, &k, &exact)) {
+		const struct rp_mask_rule *r = &c->m->rules->v[k];
+		if (c->is_active[k] && (exact || rp_mask_names_match(&r->names, name)))
+			return r;
+	}
 	return NULL;
 }
+
+pcre2_match_data *rp_mask_ctx_md(struct rp_mask_ctx *c)
+{
+	if (!c->md && !(c->md = pcre2_match_data_create(c->m->rules->max_ovector, NULL)))
+		rp_oom();
+	return c->md;
+}
+
 
 /* ---- text rules ------------------------------------------------------------------ */
 
@@ -203,11 +219,12 @@ static void regex_matches(struct rp_mask_ctx *c, const struct rp_mask_rule *r, s
 {
 	size_t off = 0;
 	while (off <= v.n) {
-		int rc = pcre2_match(r->re, v.p ? v.p : (PCRE2_SPTR) "", v.n, off, 0, c->md,
+		pcre2_match_data *md = rp_mask_ctx_md(c);
+		int rc = pcre2_match(r->re, v.p ? v.p : (PCRE2_SPTR) "", v.n, off, 0, md,
 				     c->m->rules->mctx);
 		if (rc < 0)
 			break;
-		PCRE2_SIZE *ov = pcre2_get_ovector_pointer(c->md);
+		PCRE2_SIZE *ov = pcre2_get_ovector_pointer(md);
 		size_t s = ov[0], e = ov[1];
 		if (r->re_groups >= 1 && rc >= 2 && ov[2] != PCRE2_UNSET) {
 			s = ov[2];
@@ -227,6 +244,10 @@ struct rp_slice rp_mask_text(struct rp_mask_ctx *c, struct rp_slice v)
 	size_t nr = c->nactive[SC_TEXT];
 	if (!nr || v.n == 0)
 		return v;
+	/* most values are short words and numbers no detector can match */
+	uint32_t possible = c->text_bits ? rp_mask_possible(v) & c->text_bits : 0;
+	if (!possible && !c->text_regex)
+		return v;
 	unsigned flags = c->m->audit ? RP_MASK_DETECT_AUDIT : 0;
 	struct matches m = {0};
 	for (size_t i = 0; i < nr; i++) {
@@ -236,7 +257,7 @@ struct rp_slice rp_mask_text(struct rp_mask_ctx *c, struct rp_slice v)
 			continue;
 		}
 		for (int d = 0; d < RP_MASK_DETECTOR_COUNT; d++) {
-			if (!(r->detectors & (1u << d)))
+			if (!(r->detectors & possible & (1u << d)))
 				continue;
 			size_t from = 0, s, e;
 			while (from < v.n && rp_mask_detect((enum rp_mask_detector)d, v, from, flags, &s, &e)) {
@@ -257,7 +278,7 @@ struct rp_slice rp_mask_text(struct rp_mask_ctx *c, struct rp_slice v)
 			if (mt->r->act == ACT_REPORT) {
 				rp_mask_trace(c, mt->r, mt->det, before, before);
 			} else if (mt->r->act != ACT_KEEP) {
-				struct rp_slice rep = rp_mask_transform(&c->m->key, c->h, c->pool,
+				struct rp_slice rep = rp_mask_transform(&c->m->key, c->pool,
 									mt->r->act, mt->r->keep_last,
 									mt->det >= 0 ? mt->det : rp_mask_classify(before),
 									before);
@@ -405,7 +426,10 @@ struct msgfacts {
 	struct rp_slice method, route, media;
 };
 
-static int cond_ok(const struct rp_mask_cond *cd, unsigned dir, const struct msgfacts *f)
+/* |memo| (may be NULL) keeps the route's verdict across the two messages
+ * of an exchange: -1 until known. */
+static int cond_ok(const struct rp_mask_cond *cd, unsigned dir, const struct msgfacts *f,
+		   int8_t *memo)
 {
 	if (!(cd->in & dir))
 		return 0;
@@ -414,9 +438,13 @@ static int cond_ok(const struct rp_mask_cond *cd, unsigned dir, const struct msg
 	if (cd->types.n && !rp_mask_names_match(&cd->types, f->media))
 		return 0;
 	if (cd->routes.n) {
+		if (memo && *memo >= 0)
+			return *memo;
 		int any = 0;
 		for (size_t i = 0; i < cd->routes.n && !any; i++)
 			any = rp_mask_route_match(cd->routes.v[i].s, f->route);
+		if (memo)
+			*memo = (int8_t)any;
 		if (!any)
 			return 0;
 	}
@@ -429,14 +457,24 @@ static void select_rules(struct rp_mask_ctx *c, unsigned dir, const struct msgfa
 	c->dir = dir;
 	for (int sc = 0; sc < SC_COUNT; sc++) {
 		c->nactive[sc] = 0;
-		for (size_t i = 0; i < m->nby_scope[sc]; i++)
-			if (cond_ok(&m->by_scope[sc][i]->cond, dir, f))
-				c->active[sc][c->nactive[sc]++] = m->by_scope[sc][i];
+		for (size_t i = 0; i < m->nby_scope[sc]; i++) {
+			const struct rp_mask_rule *r = m->by_scope[sc][i];
+			int on = cond_ok(&r->cond, dir, f, &c->route_memo[r->index]);
+			c->is_active[r->index] = (uint8_t)on;
+			if (on)
+				c->active[sc][c->nactive[sc]++] = r;
+		}
+	}
+	c->text_bits = 0;
+	c->text_regex = 0;
+	for (size_t i = 0; i < c->nactive[SC_TEXT]; i++) {
+		c->text_bits |= c->active[SC_TEXT][i]->detectors;
+		c->text_regex += c->active[SC_TEXT][i]->re != NULL;
 	}
 	c->body_static = 0;
 	const struct rp_mask_rules *r = m->rules;
 	for (size_t i = 0; i < r->nstatics && !c->body_static; i++)
-		c->body_static = cond_ok(&r->statics[i], dir, f);
+		c->body_static = cond_ok(&r->statics[i], dir, f, &c->route_memo[m->rules->n + i]);
 }
 
 /* The path of a request target, for route conditions: no query, no
@@ -462,13 +500,18 @@ static struct rp_slice route_of(struct rp_slice t)
  * only a rule naming one exactly (no glob) applies. */
 static int is_framing(struct rp_slice name)
 {
-	static const char *const names[] = {
-		"host", "content-length", "content-type", "content-encoding", "transfer-encoding",
-		"connection", "upgrade", "te", "trailer", "keep-alive", ":method", ":scheme",
-		":authority", ":status",
+	static const struct {
+		const char *s;
+		size_t n;
+	} names[] = {
+#define N(x) {x, sizeof(x) - 1}
+		N("host"), N("content-length"), N("content-type"), N("content-encoding"),
+		N("transfer-encoding"), N("connection"), N("upgrade"), N("te"), N("trailer"),
+		N("keep-alive"), N(":method"), N(":scheme"), N(":authority"), N(":status"),
+#undef N
 	};
 	for (size_t i = 0; i < RP_ARRAY_LEN(names); i++)
-		if (rp_slice_eq_nocase(name, rp_slice_str(names[i])))
+		if (name.n == names[i].n && rp_slice_eq_nocase(name, rp_slice(names[i].s, names[i].n)))
 			return 1;
 	return 0;
 }
@@ -485,9 +528,19 @@ static int is_urlish(struct rp_slice name)
 
 static const struct rp_mask_rule *header_rule(struct rp_mask_ctx *c, struct rp_slice name)
 {
+	if (!c->nactive[SC_HEADER])
+		return NULL;
 	int framing = is_framing(name);
-	for (size_t i = 0; i < c->nactive[SC_HEADER]; i++) {
-		const struct rp_mask_rule *r = c->active[SC_HEADER][i];
+	struct rp_mask_cands it;
+	uint32_t idx;
+	int exact;
+	rp_mask_cands_init(&it, &c->m->index[SC_HEADER], name);
+	while (rp_mask_cands_next(&it, &idx, &exact)) {
+		const struct rp_mask_rule *r = &c->m->rules->v[idx];
+		if (!c->is_active[idx])
+			continue;
+		if (exact)
+			return r;
 		for (size_t k = 0; k < r->names.n; k++) {
 			const struct rp_mask_name *nm = &r->names.v[k];
 			if (framing && nm->glob)
@@ -631,7 +684,7 @@ static void mask_client(struct rp_mask_ctx *c, const struct msgfacts *f)
 	const struct rp_mask_rule *r = NULL;
 	const struct rp_mask *m = c->m;
 	for (size_t i = 0; i < m->nby_scope[SC_CLIENT] && !r; i++)
-		if (cond_ok(&m->by_scope[SC_CLIENT][i]->cond, RP_MASK_IN_REQ, f))
+		if (cond_ok(&m->by_scope[SC_CLIENT][i]->cond, RP_MASK_IN_REQ, f, NULL))
 			r = m->by_scope[SC_CLIENT][i];
 	if (!r || r->act == ACT_KEEP)
 		return;
@@ -643,7 +696,7 @@ static void mask_client(struct rp_mask_ctx *c, const struct msgfacts *f)
 		uint8_t md[32];
 		struct rp_slice parts[2] = {RP_SLICE_LIT("client\0"), rp_slice(e->addr, e->family == 4 ? 4 : 16)};
 		parts[0].n = 7;
-		rp_mask_hmac(&m->key, c->h, parts, 2, md);
+		rp_mask_hmac(&m->key, parts, 2, md);
 		memset(e->addr, 0, sizeof(e->addr));
 		if (e->family == 4) {
 			e->addr[0] = 198;
@@ -669,10 +722,9 @@ int rp_mask_apply(const struct rp_mask *m, struct rp_exchange *x,
 		  const struct rp_mask_apply_opts *opts)
 {
 	struct rp_mask_ctx c = {.m = m, .x = x, .pool = x->pool, .opts = opts};
-	c.md = pcre2_match_data_create(m->rules->max_ovector, NULL);
-	c.h = EVP_MD_CTX_new();
-	if (!c.md || !c.h)
-		rp_oom();
+	c.is_active = m->rules->n ? rp_pool_alloc(x->pool, m->rules->n) : NULL;
+	c.route_memo = rp_pool_alloc(x->pool, m->rules->n + m->rules->nstatics + 1);
+	memset(c.route_memo, 0xff, m->rules->n + m->rules->nstatics + 1);
 	for (int sc = 0; sc < SC_COUNT; sc++)
 		c.active[sc] = m->nby_scope[sc]
 				       ? rp_pool_alloc(x->pool, m->nby_scope[sc] * sizeof(*c.active[sc]))
@@ -706,8 +758,118 @@ int rp_mask_apply(const struct rp_mask *m, struct rp_exchange *x,
 		x->flags |= RP_XF_MASKED;
 	}
 	pcre2_match_data_free(c.md);
-	EVP_MD_CTX_free(c.h);
 	return 0;
+}
+
+/* ---- name indexes -------------------------------------------------------------------- */
+
+static uint64_t name_hash(struct rp_slice s)
+{
+	uint64_t h = 0xcbf29ce484222325ULL;
+	for (size_t i = 0; i < s.n; i++) {
+		uint8_t b = s.p[i];
+		h = (h ^ ((b >= 'A' && b <= 'Z') ? (uint8_t)(b | 0x20) : b)) * 0x100000001b3ULL;
+	}
+	return h;
+}
+
+static struct rp_mask_index_slot *index_slot(const struct rp_mask_index *ix, struct rp_slice name,
+					     uint64_t h)
+{
+	if (!ix->cap)
+		return NULL;
+	for (size_t i = h & (ix->cap - 1);; i = (i + 1) & (ix->cap - 1)) {
+		struct rp_mask_index_slot *sl = &ix->slots[i];
+		if (!sl->rules)
+			return sl;
+		if (sl->hash == h && rp_slice_eq_nocase(sl->name, name))
+			return sl;
+	}
+}
+
+static void index_add(struct rp_mask_index *ix, struct rp_slice name, uint32_t rule)
+{
+	if ((ix->used + 1) * 2 > ix->cap) {
+		struct rp_mask_index old = *ix;
+		ix->cap = ix->cap ? ix->cap * 2 : 64;
+		ix->slots = rp_xcalloc(ix->cap, sizeof(*ix->slots));
+		for (size_t i = 0; i < old.cap; i++)
+			if (old.slots[i].rules)
+				*index_slot(ix, old.slots[i].name, old.slots[i].hash) = old.slots[i];
+		free(old.slots);
+	}
+	uint64_t h = name_hash(name);
+	struct rp_mask_index_slot *sl = index_slot(ix, name, h);
+	if (!sl->rules) {
+		sl->name = name;
+		sl->hash = h;
+		sl->cap = 4;
+		sl->rules = rp_xmalloc(sl->cap * sizeof(*sl->rules));
+		ix->used++;
+	}
+	if (sl->n && sl->rules[sl->n - 1] == rule)
+		return;
+	if (sl->n == sl->cap)
+		sl->rules = rp_xrealloc(sl->rules, (sl->cap *= 2) * sizeof(*sl->rules));
+	sl->rules[sl->n++] = rule;
+}
+
+static void index_build(struct rp_mask *m, enum rp_mask_scope sc)
+{
+	struct rp_mask_index *ix = &m->index[sc];
+	ix->always = m->nby_scope[sc] ? rp_xmalloc(m->nby_scope[sc] * sizeof(*ix->always)) : NULL;
+	for (size_t i = 0; i < m->nby_scope[sc]; i++) {
+		const struct rp_mask_rule *r = m->by_scope[sc][i];
+		const struct rp_mask_names *names = &r->names;
+		int always = 0;
+		if (sc == SC_JSON) {
+			const struct rp_mask_jstep *last = &r->steps[r->nsteps - 1];
+			always = last->kind != JS_NAME;
+			names = &last->names;
+		}
+		for (size_t k = 0; k < names->n && !always; k++)
+			always = names->v[k].glob;
+		if (always) {
+			ix->always[ix->nalways++] = r->index;
+			continue;
+		}
+		for (size_t k = 0; k < names->n; k++)
+			index_add(ix, names->v[k].s, r->index);
+	}
+}
+
+static void index_free(struct rp_mask_index *ix)
+{
+	for (size_t i = 0; i < ix->cap; i++)
+		free(ix->slots[i].rules);
+	free(ix->slots);
+	free(ix->always);
+}
+
+void rp_mask_cands_init(struct rp_mask_cands *it, const struct rp_mask_index *ix,
+			struct rp_slice name)
+{
+	const struct rp_mask_index_slot *sl = name.n ? index_slot(ix, name, name_hash(name)) : NULL;
+	it->a = sl && sl->rules ? sl->rules : NULL;
+	it->na = sl && sl->rules ? sl->n : 0;
+	it->b = ix->always;
+	it->nb = ix->nalways;
+	it->ia = it->ib = 0;
+}
+
+int rp_mask_cands_next(struct rp_mask_cands *it, uint32_t *rule, int *exact)
+{
+	int ha = it->ia < it->na, hb = it->ib < it->nb;
+	if (!ha && !hb)
+		return 0;
+	if (ha && (!hb || it->a[it->ia] < it->b[it->ib])) {
+		*rule = it->a[it->ia++];
+		*exact = 1;
+	} else {
+		*rule = it->b[it->ib++];
+		*exact = 0;
+	}
+	return 1;
 }
 
 /* ---- construction ------------------------------------------------------------------ */
@@ -726,6 +888,9 @@ static void index_rules(struct rp_mask *m)
 		enum rp_mask_scope sc = r->v[i].scope;
 		m->by_scope[sc][m->nby_scope[sc]++] = &r->v[i];
 	}
+	static const enum rp_mask_scope named[] = {SC_HEADER, SC_COOKIE, SC_QUERY, SC_FORM, SC_JSON};
+	for (size_t i = 0; i < RP_ARRAY_LEN(named); i++)
+		index_build(m, named[i]);
 }
 
 int rp_mask_new(struct rp_mask_rules *rules, const void *key, size_t keylen, struct rp_mask **out)
@@ -782,8 +947,10 @@ void rp_mask_free(struct rp_mask *m)
 		return;
 	if (m->keyed)
 		rp_mask_key_dispose(&m->key);
-	for (int sc = 0; sc < SC_COUNT; sc++)
+	for (int sc = 0; sc < SC_COUNT; sc++) {
 		free(m->by_scope[sc]);
+		index_free(&m->index[sc]);
+	}
 	rp_mask_rules_free(m->rules);
 	free(m);
 }

@@ -20,6 +20,7 @@
 #include "config.h"
 
 #include <arpa/inet.h>
+#include <pthread.h>
 
 #include "mask-int.h"
 
@@ -315,16 +316,14 @@ static int card_brand_ok(const uint8_t *d, size_t n)
 
 unsigned rp_mask_fake_tag(const char *kind, const uint8_t *in, size_t n, unsigned mod)
 {
-	EVP_MD_CTX *h = EVP_MD_CTX_new();
 	uint8_t md[32];
-	unsigned len = 0;
 	static const char label[] = "reprise-fake-tag-v1:";
-	if (!h || !EVP_DigestInit_ex(h, EVP_sha256(), NULL) ||
-	    !EVP_DigestUpdate(h, label, sizeof(label) - 1) ||
-	    !EVP_DigestUpdate(h, kind, strlen(kind) + 1) || !EVP_DigestUpdate(h, in, n) ||
-	    !EVP_DigestFinal_ex(h, md, &len))
-		rp_oom();
-	EVP_MD_CTX_free(h);
+	SHA256_CTX h;
+	SHA256_Init(&h);
+	SHA256_Update(&h, label, sizeof(label) - 1);
+	SHA256_Update(&h, kind, strlen(kind) + 1);
+	SHA256_Update(&h, in, n);
+	SHA256_Final(md, &h);
 	uint32_t v = (uint32_t)md[0] << 24 | (uint32_t)md[1] << 16 | (uint32_t)md[2] << 8 | md[3];
 	return v % mod;
 }
@@ -541,7 +540,10 @@ static int nanp_ok(const struct rp_slice t, const struct rp_mask_phone *ph, unsi
 
 size_t rp_mask_phone_at(struct rp_slice t, size_t at, struct rp_mask_phone *ph)
 {
-	memset(ph, 0, sizeof(*ph));
+	/* hot: called at every candidate, so only the counters are reset */
+	ph->form = 0;
+	ph->ndigits = 0;
+	ph->cc = 0;
 	ph->nanp_at = ~0u;
 	unsigned groups;
 	if (t.p[at] == '+') {
@@ -577,7 +579,7 @@ size_t rp_mask_phone_at(struct rp_slice t, size_t at, struct rp_mask_phone *ph)
 	if (paren)
 		k++;
 	if (k + 3 <= t.n && is_digit(t.p[k]) && is_digit(t.p[k + 1]) && is_digit(t.p[k + 2])) {
-		struct rp_mask_phone save = *ph;
+		unsigned save = ph->ndigits;
 		for (int q = 0; q < 3; q++)
 			ph->pos[ph->ndigits++] = k + (size_t)q;
 		k += 3;
@@ -608,10 +610,12 @@ size_t rp_mask_phone_at(struct rp_slice t, size_t at, struct rp_mask_phone *ph)
 				return k + 8;
 			}
 		}
-		*ph = save;
+		ph->ndigits = save;
 	}
 	/* trunk-0 national forms: 0AA[A..] GROUP [GROUP...], 10-11 digits */
-	memset(ph, 0, sizeof(*ph));
+	ph->form = 0;
+	ph->ndigits = 0;
+	ph->cc = 0;
 	ph->nanp_at = ~0u;
 	if (t.p[at] != '0' && !(t.p[at] == '(' && at + 1 < t.n && t.p[at + 1] == '0'))
 		return 0;
@@ -946,6 +950,9 @@ static int ipv4_public(const uint8_t a[4])
 	unsigned x = a[0], y = a[1], z = a[2];
 	if (x == 0 || x == 10 || x == 127 || x >= 224)
 		return 0;
+	if (y == 0 && z == 0 && a[3] == 0)
+		return 0; /* N.0.0.0 names a network, never a host (and is what
+			     reduced User-Agent versions look like: Chrome/156.0.0.0) */
 	if ((x == 100 && y >= 64 && y < 128) || (x == 169 && y == 254) ||
 	    (x == 172 && y >= 16 && y < 32) || (x == 192 && y == 168) ||
 	    (x == 198 && (y == 18 || y == 19)))
@@ -1063,6 +1070,68 @@ static int find_ipv6(struct rp_slice t, size_t from, unsigned flags, size_t *s, 
 		return 1;
 	}
 	return 0;
+}
+
+/* ---- the prefilter ------------------------------------------------------------------ */
+
+enum { F_DIGIT = 1, F_UPPER = 2, F_DOT = 4, F_COLON = 8, F_AT = 16, F_B = 32, F_A = 64, F_E = 128 };
+
+static uint8_t fact_class[256];
+static pthread_once_t fact_once = PTHREAD_ONCE_INIT;
+
+static void fact_table_init(void)
+{
+	for (int ch = '0'; ch <= '9'; ch++)
+		fact_class[ch] = F_DIGIT;
+	for (int ch = 'A'; ch <= 'Z'; ch++)
+		fact_class[ch] = F_UPPER;
+	fact_class['A'] |= F_A;
+	fact_class['B'] |= F_B;
+	fact_class['b'] = F_B;
+	fact_class['.'] = F_DOT;
+	fact_class[':'] = F_COLON;
+	fact_class['@'] = F_AT;
+	fact_class['e'] = F_E;
+}
+
+uint32_t rp_mask_possible(struct rp_slice v)
+{
+	pthread_once(&fact_once, fact_table_init);
+	unsigned seen = 0, digits = 0, upper = 0, dots = 0, colons = 0, eyj = 0;
+	for (size_t i = 0; i < v.n; i++) {
+		uint8_t k = fact_class[v.p[i]];
+		if (!k)
+			continue; /* most bytes: lower-case letters, spaces, quotes */
+		seen |= k;
+		digits += k & F_DIGIT;
+		upper += (k & F_UPPER) >> 1;
+		dots += (k & F_DOT) >> 2;
+		colons += (k & F_COLON) >> 3;
+		if ((k & F_E) && i + 2 < v.n && v.p[i + 1] == 'y' && v.p[i + 2] == 'J')
+			eyj = 1;
+	}
+	uint32_t b = 0;
+	if (seen & F_AT)
+		b |= 1u << RP_MASK_EMAIL;
+	if (digits >= 13)
+		b |= 1u << RP_MASK_CARD;
+	if (digits >= 9)
+		b |= 1u << RP_MASK_SSN;
+	if (digits >= 8)
+		b |= 1u << RP_MASK_PHONE;
+	if (v.n >= 15 && upper >= 2 && digits >= 2)
+		b |= 1u << RP_MASK_IBAN;
+	if (eyj && dots >= 2)
+		b |= 1u << RP_MASK_JWT;
+	if ((seen & F_B) && v.n >= 19)
+		b |= 1u << RP_MASK_BEARER;
+	if ((seen & F_A) && v.n >= 20 && upper >= 4)
+		b |= 1u << RP_MASK_AWS_KEY;
+	if (digits >= 4 && dots >= 3)
+		b |= 1u << RP_MASK_IPV4;
+	if (colons >= 2)
+		b |= 1u << RP_MASK_IPV6;
+	return b;
 }
 
 /* ---- dispatch --------------------------------------------------------------------- */

@@ -185,10 +185,11 @@ static void path_claims(struct rp_mask_ctx *c, const struct rp_slice *segs, size
 		const struct rp_mask_rule *r = c->active[SC_PATH][k];
 		if (r->re) {
 			for (size_t i = 0; i < n; i++) {
+				pcre2_match_data *md = rp_mask_ctx_md(c);
 				int rc = pcre2_match(r->re, segs[i].p ? segs[i].p : (PCRE2_SPTR) "",
-						     segs[i].n, 0, 0, c->md, c->m->rules->mctx);
+						     segs[i].n, 0, 0, md, c->m->rules->mctx);
 				if (rc >= 0) {
-					PCRE2_SIZE *ov = pcre2_get_ovector_pointer(c->md);
+					PCRE2_SIZE *ov = pcre2_get_ovector_pointer(md);
 					if (ov[0] == 0 && ov[1] == segs[i].n)
 						claim[i] = r;
 				}

@@ -263,11 +263,20 @@ static const struct rp_mask_rule *rule_for(struct scan *S)
 {
 	const struct rp_mask_rule *claim = S->depth ? S->st[S->depth - 1].claim : NULL;
 	struct rp_mask_ctx *c = S->c;
-	for (size_t i = 0; i < c->nactive[SC_JSON]; i++) {
-		const struct rp_mask_rule *r = c->active[SC_JSON][i];
+	if (!c->nactive[SC_JSON] || !S->depth)
+		return claim;
+	/* only rules whose last step can name this value: by the member name,
+	 * or those ending in a wildcard, an index or a glob */
+	const struct frame *top = &S->st[S->depth - 1];
+	struct rp_mask_cands it;
+	uint32_t k;
+	int exact;
+	rp_mask_cands_init(&it, &c->m->index[SC_JSON], top->is_obj ? top->key : RP_SLICE_NULL);
+	while (rp_mask_cands_next(&it, &k, &exact)) {
+		const struct rp_mask_rule *r = &c->m->rules->v[k];
 		if (claim && r->index >= claim->index)
 			break;
-		if (path_match(r, S->st, S->depth))
+		if (c->is_active[k] && path_match(r, S->st, S->depth))
 			return r;
 	}
 	return claim;

@@ -20,8 +20,8 @@
  * audit can tell them from the real thing (detect.c).
  *
  * The HMAC is computed with OpenSSL's SHA-256: the key's inner and outer
- * padded states are absorbed once; each call copies them into a digest
- * context owned by the calling thread, so a key is shared read-only.
+ * padded states are absorbed once; each call copies them onto its own stack,
+ * so a key is shared read-only by every thread.
  */
 #include "config.h"
 
@@ -39,38 +39,27 @@ int rp_mask_key_init(struct rp_mask_key *k, const void *key, size_t n)
 	memset(k, 0, sizeof(*k));
 	if (n < RP_MASK_KEY_MIN || n > RP_MASK_KEY_MAX)
 		return RP_E_USAGE;
-	k->md = EVP_MD_fetch(NULL, "SHA256", NULL);
-	k->inner = EVP_MD_CTX_new();
-	k->outer = EVP_MD_CTX_new();
-	if (!k->md || !k->inner || !k->outer)
-		rp_oom();
 	uint8_t block[64] = {0};
-	if (n > sizeof(block)) {
-		unsigned len = 0;
-		if (!EVP_Digest(key, n, block, &len, k->md, NULL))
-			rp_oom();
-	} else {
+	if (n > sizeof(block))
+		SHA256(key, n, block);
+	else
 		memcpy(block, key, n);
-	}
 	uint8_t ipad[64], opad[64];
 	for (size_t i = 0; i < 64; i++) {
 		ipad[i] = block[i] ^ 0x36;
 		opad[i] = block[i] ^ 0x5c;
 	}
-	if (!EVP_DigestInit_ex(k->inner, k->md, NULL) || !EVP_DigestUpdate(k->inner, ipad, 64) ||
-	    !EVP_DigestInit_ex(k->outer, k->md, NULL) || !EVP_DigestUpdate(k->outer, opad, 64))
-		rp_oom();
+	SHA256_Init(&k->inner);
+	SHA256_Update(&k->inner, ipad, 64);
+	SHA256_Init(&k->outer);
+	SHA256_Update(&k->outer, opad, 64);
 	memset(block, 0, sizeof(block));
 	memset(ipad, 0, sizeof(ipad));
 	memset(opad, 0, sizeof(opad));
 
-	EVP_MD_CTX *h = EVP_MD_CTX_new();
-	if (!h)
-		rp_oom();
 	struct rp_slice label = RP_SLICE_LIT("reprise-mask-key-fingerprint-v1");
 	uint8_t md[32];
-	rp_mask_hmac(k, h, &label, 1, md);
-	EVP_MD_CTX_free(h);
+	rp_mask_hmac(k, &label, 1, md);
 	memcpy(k->fingerprint, "hmac-sha256:", 12);
 	rp_hex(md, 16, k->fingerprint + 12);
 	return 0;
@@ -78,25 +67,21 @@ int rp_mask_key_init(struct rp_mask_key *k, const void *key, size_t n)
 
 void rp_mask_key_dispose(struct rp_mask_key *k)
 {
-	EVP_MD_CTX_free(k->inner);
-	EVP_MD_CTX_free(k->outer);
-	EVP_MD_free(k->md);
 	memset(k, 0, sizeof(*k));
 }
 
-void rp_mask_hmac(const struct rp_mask_key *k, EVP_MD_CTX *h, const struct rp_slice *parts,
-		  size_t nparts, uint8_t out[32])
+void rp_mask_hmac(const struct rp_mask_key *k, const struct rp_slice *parts, size_t nparts,
+		  uint8_t out[32])
 {
 	uint8_t ih[32];
-	unsigned len = 0;
-	if (!EVP_MD_CTX_copy_ex(h, k->inner))
-		rp_oom();
+	SHA256_CTX h = k->inner; /* a copy of the absorbed key: nothing shared is written */
 	for (size_t i = 0; i < nparts; i++)
-		if (parts[i].n && !EVP_DigestUpdate(h, parts[i].p, parts[i].n))
-			rp_oom();
-	if (!EVP_DigestFinal_ex(h, ih, &len) || !EVP_MD_CTX_copy_ex(h, k->outer) ||
-	    !EVP_DigestUpdate(h, ih, sizeof(ih)) || !EVP_DigestFinal_ex(h, out, &len))
-		rp_oom();
+		if (parts[i].n)
+			SHA256_Update(&h, parts[i].p, parts[i].n);
+	SHA256_Final(ih, &h);
+	h = k->outer;
+	SHA256_Update(&h, ih, sizeof(ih));
+	SHA256_Final(out, &h);
 }
 
 int rp_mask_key_load(const char *file, uint8_t *key, size_t cap, size_t *len, const char **why)
@@ -169,15 +154,13 @@ int rp_mask_key_random(uint8_t *key, size_t n)
 
 /* ---- pseudo-random streams ------------------------------------------------------ */
 
-void rp_mask_prf_init(struct rp_mask_prf *r, const struct rp_mask_key *k, EVP_MD_CTX *h,
-		      const char *label, struct rp_slice value)
+void rp_mask_prf_init(struct rp_mask_prf *r, const struct rp_mask_key *k, const char *label,
+		      struct rp_slice value)
 {
-	r->k = k;
-	r->h = h;
 	r->counter = 0;
 	r->used = sizeof(r->block);
 	struct rp_slice parts[2] = {rp_slice(label, strlen(label) + 1), value};
-	rp_mask_hmac(k, h, parts, 2, r->seed);
+	rp_mask_hmac(k, parts, 2, r->seed);
 }
 
 static uint8_t prf_byte(struct rp_mask_prf *r)
@@ -185,12 +168,11 @@ static uint8_t prf_byte(struct rp_mask_prf *r)
 	if (r->used == sizeof(r->block)) {
 		uint8_t ctr[4] = {(uint8_t)(r->counter >> 24), (uint8_t)(r->counter >> 16),
 				  (uint8_t)(r->counter >> 8), (uint8_t)r->counter};
-		unsigned len = 0;
-		if (!EVP_DigestInit_ex(r->h, r->k->md, NULL) ||
-		    !EVP_DigestUpdate(r->h, r->seed, sizeof(r->seed)) ||
-		    !EVP_DigestUpdate(r->h, ctr, sizeof(ctr)) ||
-		    !EVP_DigestFinal_ex(r->h, r->block, &len))
-			rp_oom();
+		SHA256_CTX h;
+		SHA256_Init(&h);
+		SHA256_Update(&h, r->seed, sizeof(r->seed));
+		SHA256_Update(&h, ctr, sizeof(ctr));
+		SHA256_Final(r->block, &h);
 		r->counter++;
 		r->used = 0;
 	}
@@ -261,8 +243,10 @@ int rp_mask_classify(struct rp_slice v)
 	};
 	if (v.n == 0 || v.n > 4096)
 		return K_GENERIC;
+	uint32_t possible = rp_mask_possible(v);
 	for (size_t i = 0; i < RP_ARRAY_LEN(order); i++)
-		if (rp_mask_detect_whole(order[i], v, RP_MASK_DETECT_SYNTAX))
+		if ((possible & (1u << order[i])) &&
+		    rp_mask_detect_whole(order[i], v, RP_MASK_DETECT_SYNTAX))
 			return (int)order[i];
 	if (is_date(v))
 		return K_DATE;
@@ -298,13 +282,13 @@ static struct rp_slice normalise(struct rp_pool *pool, int kind, struct rp_slice
 
 static const char b32[] = "abcdefghijklmnopqrstuvwxyz234567";
 
-static struct rp_slice token(const struct rp_mask_key *k, EVP_MD_CTX *h, struct rp_pool *pool,
+static struct rp_slice token(const struct rp_mask_key *k, struct rp_pool *pool,
 			     struct rp_slice norm)
 {
 	uint8_t md[32];
 	struct rp_slice parts[2] = {RP_SLICE_LIT("value\0"), norm};
 	parts[0].n = 6;
-	rp_mask_hmac(k, h, parts, 2, md);
+	rp_mask_hmac(k, parts, 2, md);
 	char *p = rp_pool_alloc(pool, 24);
 	memcpy(p, "tok_", 4);
 	/* 20 base32 characters: the first 100 bits */
@@ -316,13 +300,13 @@ static struct rp_slice token(const struct rp_mask_key *k, EVP_MD_CTX *h, struct 
 	return rp_slice(p, 24);
 }
 
-static struct rp_slice hash(const struct rp_mask_key *k, EVP_MD_CTX *h, struct rp_pool *pool,
+static struct rp_slice hash(const struct rp_mask_key *k, struct rp_pool *pool,
 			    struct rp_slice norm)
 {
 	uint8_t md[32];
 	struct rp_slice parts[2] = {RP_SLICE_LIT("value\0"), norm};
 	parts[0].n = 6;
-	rp_mask_hmac(k, h, parts, 2, md);
+	rp_mask_hmac(k, parts, 2, md);
 	char *p = rp_pool_alloc(pool, 65);
 	rp_hex(md, 32, p);
 	return rp_slice(p, 64);
@@ -513,12 +497,12 @@ static size_t b64url_encode(const uint8_t *in, size_t n, char *out)
 	return o;
 }
 
-static struct rp_slice fake_jwt(const struct rp_mask_key *k, EVP_MD_CTX *h, struct rp_pool *pool,
+static struct rp_slice fake_jwt(const struct rp_mask_key *k, struct rp_pool *pool,
 				struct rp_mask_prf *r, struct rp_slice v)
 {
 	const uint8_t *dot = memchr(v.p, '.', v.n);
 	size_t hl = dot ? (size_t)(dot - v.p) : 0;
-	struct rp_slice tok = token(k, h, pool, v);
+	struct rp_slice tok = token(k, pool, v);
 	char payload[96];
 	int pl = snprintf(payload, sizeof(payload), "{\"sub\":\"%.*s\",\"reprise\":\"masked\"}",
 			  (int)tok.n, (const char *)tok.p);
@@ -572,13 +556,14 @@ static struct rp_slice fake_generic(struct rp_mask_prf *r, struct rp_pool *pool,
 	return rp_slice(p, o);
 }
 
-static struct rp_slice fake(const struct rp_mask_key *k, EVP_MD_CTX *h, struct rp_pool *pool,
+static struct rp_slice fake(const struct rp_mask_key *k, struct rp_pool *pool,
 			    int kind, struct rp_slice v, struct rp_slice norm)
 {
-	char label[32];
-	snprintf(label, sizeof(label), "fake:%d", kind);
+	/* one stream per kind: the same digits never serve two kinds */
+	char label[16] = "fake:";
+	label[5] = (char)('a' + (kind + 8) % 26);
 	struct rp_mask_prf r;
-	rp_mask_prf_init(&r, k, h, label, norm);
+	rp_mask_prf_init(&r, k, label, norm);
 	uint8_t *p;
 	switch (kind) {
 	case RP_MASK_EMAIL: {
@@ -601,9 +586,9 @@ static struct rp_slice fake(const struct rp_mask_key *k, EVP_MD_CTX *h, struct r
 	case RP_MASK_IBAN:
 		return fake_iban(&r, rp_pool_alloc(pool, v.n), v);
 	case RP_MASK_JWT:
-		return fake_jwt(k, h, pool, &r, v);
+		return fake_jwt(k, pool, &r, v);
 	case RP_MASK_BEARER:
-		return token(k, h, pool, norm);
+		return token(k, pool, norm);
 	case RP_MASK_AWS_KEY: {
 		p = rp_pool_alloc(pool, 20);
 		memcpy(p, v.n >= 4 ? v.p : (const uint8_t *)"AKIA", 4);
@@ -644,8 +629,8 @@ static struct rp_slice fake(const struct rp_mask_key *k, EVP_MD_CTX *h, struct r
 	}
 }
 
-struct rp_slice rp_mask_transform(const struct rp_mask_key *k, EVP_MD_CTX *h,
-				  struct rp_pool *pool, enum rp_mask_action act,
+struct rp_slice rp_mask_transform(const struct rp_mask_key *k, struct rp_pool *pool,
+				  enum rp_mask_action act,
 				  unsigned keep_n, int kind, struct rp_slice v)
 {
 	switch (act) {
@@ -657,11 +642,11 @@ struct rp_slice rp_mask_transform(const struct rp_mask_key *k, EVP_MD_CTX *h,
 	case ACT_KEEP_LAST:
 		return keep_last(pool, keep_n, v);
 	case ACT_HASH:
-		return hash(k, h, pool, normalise(pool, kind, v));
+		return hash(k, pool, normalise(pool, kind, v));
 	case ACT_TOKENIZE:
-		return token(k, h, pool, normalise(pool, kind, v));
+		return token(k, pool, normalise(pool, kind, v));
 	case ACT_FAKE:
-		return fake(k, h, pool, kind, v, normalise(pool, kind, v));
+		return fake(k, pool, kind, v, normalise(pool, kind, v));
 	}
 	return v;
 }

@@ -29,3 +29,18 @@ TESTS += tests/unit/mask/apply_test
 tests_unit_mask_apply_test_SOURCES = tests/unit/mask/apply_test.c
 tests_unit_mask_apply_test_CFLAGS = $(MASK_TEST_CFLAGS)
 tests_unit_mask_apply_test_LDADD = $(TEST_LIBS)
+
+# integration: the commands, and end to end through the proxy (nginx, python3)
+check_PROGRAMS += tests/integration/mask_tool
+tests_integration_mask_tool_SOURCES = tests/integration/mask_tool.c
+tests_integration_mask_tool_CFLAGS = $(TEST_CFLAGS)
+tests_integration_mask_tool_LDADD = $(TEST_LIBS)
+TESTS += tests/integration/mask_cli.sh tests/integration/mask_proxy.sh
+EXTRA_DIST += tests/integration/mask_cli.sh tests/integration/mask_proxy.sh tests/integration/mask_upstream.py
+
+# benchmarks (make bench)
+EXTRA_PROGRAMS += bench/mask_bench
+BENCHES += bench/mask_bench
+bench_mask_bench_SOURCES = bench/mask_bench.c
+bench_mask_bench_CFLAGS = $(TEST_CFLAGS)
+bench_mask_bench_LDADD = $(TEST_LIBS)

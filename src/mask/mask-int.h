@@ -13,7 +13,12 @@
 #define REPRISE_MASK_INT_H
 
 #define PCRE2_CODE_UNIT_WIDTH 8
+/* The HMAC and the fakes' streams use OpenSSL's SHA-256 block functions
+ * directly: their state is a plain struct that a call copies on its stack,
+ * where the EVP interface allocates per copy and looks providers up. */
+#define OPENSSL_SUPPRESS_DEPRECATED
 #include <openssl/evp.h>
+#include <openssl/sha.h>
 #include <pcre2.h>
 
 #include "reprise/limits.h"
@@ -150,6 +155,11 @@ int rp_mask_route_match(struct rp_slice pat, struct rp_slice path);
 
 /* ---- detect.c: shared with the fakes -------------------------------------------- */
 
+/* The detectors that could match somewhere in |v| (a bit set), from one
+ * cheap pass that counts digits, capitals, dots, colons and looks for '@',
+ * "eyJ" and the like: most values are ruled out for every detector. */
+uint32_t rp_mask_possible(struct rp_slice v);
+
 int rp_mask_luhn_ok(const uint8_t *digits, size_t n);
 /* The check digit that makes |digits| (n digits, without it) Luhn-valid. */
 unsigned rp_mask_luhn_digit(const uint8_t *digits, size_t n);
@@ -177,29 +187,26 @@ size_t rp_mask_phone_at(struct rp_slice t, size_t at, struct rp_mask_phone *ph);
 /* ---- keyed.c: HMAC, tokens, fakes ---------------------------------------------- */
 
 struct rp_mask_key {
-	EVP_MD *md;
-	EVP_MD_CTX *inner, *outer; /* SHA-256 after absorbing the padded key */
+	SHA256_CTX inner, outer; /* SHA-256 after absorbing the padded key */
 	char fingerprint[64];
 };
 
 int rp_mask_key_init(struct rp_mask_key *k, const void *key, size_t n);
 void rp_mask_key_dispose(struct rp_mask_key *k);
 
-/* HMAC-SHA-256 of the concatenation of |parts| under |k|, with |h| a scratch
- * digest context owned by the calling thread. */
-void rp_mask_hmac(const struct rp_mask_key *k, EVP_MD_CTX *h, const struct rp_slice *parts,
-		  size_t nparts, uint8_t out[32]);
+/* HMAC-SHA-256 of the concatenation of |parts| under |k|.  Reads |k| only:
+ * any number of threads may use one key. */
+void rp_mask_hmac(const struct rp_mask_key *k, const struct rp_slice *parts, size_t nparts,
+		  uint8_t out[32]);
 
 /* A stream of pseudo-random bytes derived from a seed (SHA-256 counter mode). */
 struct rp_mask_prf {
-	const struct rp_mask_key *k;
-	EVP_MD_CTX *h;
 	uint8_t seed[32], block[32];
 	uint32_t counter;
 	unsigned used;
 };
-void rp_mask_prf_init(struct rp_mask_prf *r, const struct rp_mask_key *k, EVP_MD_CTX *h,
-		      const char *label, struct rp_slice value);
+void rp_mask_prf_init(struct rp_mask_prf *r, const struct rp_mask_key *k, const char *label,
+		      struct rp_slice value);
 unsigned rp_mask_prf_below(struct rp_mask_prf *r, unsigned n);
 
 /* What a value is, for fakes and normalisation. */
@@ -215,13 +222,41 @@ enum rp_mask_kind {
 int rp_mask_classify(struct rp_slice v);
 
 /* The replacement for |v| under |act| (|keep_last| for ACT_KEEP_LAST) and
- * kind |kind|, allocated in |pool| (or |v| itself when unchanged).  |k| and
- * |h| serve hash, tokenize and fake. */
-struct rp_slice rp_mask_transform(const struct rp_mask_key *k, EVP_MD_CTX *h,
-				  struct rp_pool *pool, enum rp_mask_action act,
+ * kind |kind|, allocated in |pool| (or |v| itself when unchanged).  |k|
+ * serves hash, tokenize and fake. */
+struct rp_slice rp_mask_transform(const struct rp_mask_key *k, struct rp_pool *pool, enum rp_mask_action act,
 				  unsigned keep_last, int kind, struct rp_slice v);
 
 /* ---- the compiled mask and a call's context ------------------------------------------- */
+
+/* Rules of one scope by the names they select (ASCII lowercase): a rule
+ * whose names are all exact sits under each of them; a rule with a glob (or
+ * a json rule whose last step is not a name) is in |always|.  Rule numbers
+ * are indexes into the rule set, ascending, so candidates come in file
+ * order. */
+struct rp_mask_index_slot {
+	struct rp_slice name;
+	uint64_t hash;
+	uint32_t *rules;
+	uint32_t n, cap;
+};
+
+struct rp_mask_index {
+	struct rp_mask_index_slot *slots;
+	size_t cap, used;
+	uint32_t *always;
+	size_t nalways;
+};
+
+/* Candidates for |name| in file order: the exact ones merged with |always|. */
+struct rp_mask_cands {
+	const uint32_t *a, *b;
+	size_t na, nb, ia, ib;
+};
+void rp_mask_cands_init(struct rp_mask_cands *it, const struct rp_mask_index *ix,
+			struct rp_slice name);
+/* Next candidate rule number; 0 at the end.  |*exact| says it came by name. */
+int rp_mask_cands_next(struct rp_mask_cands *it, uint32_t *rule, int *exact);
 
 struct rp_mask {
 	struct rp_mask_rules *rules;
@@ -232,6 +267,7 @@ struct rp_mask {
 	/* rules by scope, in file order */
 	const struct rp_mask_rule **by_scope[SC_COUNT];
 	size_t nby_scope[SC_COUNT];
+	struct rp_mask_index index[SC_COUNT]; /* header, cookie, query, form, json */
 };
 
 struct rp_mask_edit_v {
@@ -256,18 +292,25 @@ struct rp_mask_ctx {
 	struct rp_exchange *x;
 	struct rp_pool *pool;
 	const struct rp_mask_apply_opts *opts;
-	pcre2_match_data *md;
-	EVP_MD_CTX *h;
+	pcre2_match_data *md;  /* made on first use: see rp_mask_ctx_md */
 	unsigned dir;          /* RP_MASK_IN_REQ or RP_MASK_IN_RESP */
 	/* rules active for the message being masked, by scope, file order */
 	const struct rp_mask_rule **active[SC_COUNT];
 	size_t nactive[SC_COUNT];
+	uint8_t *is_active;    /* by rule number, for the message being masked */
+	int8_t *route_memo;    /* route verdicts by rule, then by static line */
+	uint32_t text_bits;    /* detectors of the active text rules */
+	unsigned text_regex;   /* active text rules with a regular expression */
 	int body_static;       /* body left alone: a static asset */
 	int changed;           /* something was edited */
 	unsigned depth;        /* body nesting (multipart parts) */
 	char where[512];       /* location being masked, for traces */
 	size_t wlen;
 };
+
+/* The call's PCRE2 match data, made on first use (most rule sets have no
+ * regular expression). */
+pcre2_match_data *rp_mask_ctx_md(struct rp_mask_ctx *c);
 
 /* Appends to / truncates the trace location. */
 size_t rp_mask_where_push(struct rp_mask_ctx *c, const char *fmt, ...)

@@ -176,7 +176,7 @@ static void determinism(void **state)
 	const char *h[] = {"X", "4111111111111111", NULL};
 	struct rp_exchange *x = ex("GET", "/", h, RP_SLICE_NULL, NULL, RP_SLICE_NULL);
 	rp_mask_apply(m, x, NULL);
-	assert_string_equal(str(hv(&x->req.m.headers, "X")), "4111299842702892");
+	assert_string_equal(str(hv(&x->req.m.headers, "X")), "4111720010931096");
 	assert_string_equal(rp_mask_key_fingerprint(m), "hmac-sha256:d05b28b6ad304237765a66b75fa1a2ce");
 	rp_exchange_free(x);
 	rp_mask_free(m);
@@ -528,10 +528,8 @@ static void regexes(void **state)
 
 static struct rp_slice fake_of(struct rp_mask *m, struct rp_pool *pool, const char *v)
 {
-	EVP_MD_CTX *h = EVP_MD_CTX_new();
 	struct rp_slice s = rp_slice_str(v);
-	struct rp_slice out = rp_mask_transform(&m->key, h, pool, ACT_FAKE, 0, rp_mask_classify(s), s);
-	EVP_MD_CTX_free(h);
+	struct rp_slice out = rp_mask_transform(&m->key, pool, ACT_FAKE, 0, rp_mask_classify(s), s);
 	return out;
 }
 
