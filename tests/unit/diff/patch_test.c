@@ -3,7 +3,9 @@
  * the JSON Patch test suite (tests/data/diff, RFC 6902) that has a before
  * and an after document, the diff of before -> after is applied to before,
  * item by item, and must give after; the diff of the result against after
- * must then be empty.  Skipped cases are printed with their reason.
+ * must then be empty.  Skipped cases are printed with their reason.  Then
+ * the same property on seeded random documents and random edits of them
+ * (insertions, removals, changes and type changes at every depth).
  */
 #include "config.h"
 
@@ -153,10 +155,103 @@ static void test_suite(void **state)
 	assert_true(tried >= 70);
 }
 
+static uint64_t rng = 0x9e3779b97f4a7c15ULL;
+
+static unsigned rnd(unsigned n)
+{
+	rng ^= rng << 13;
+	rng ^= rng >> 7;
+	rng ^= rng << 17;
+	return (unsigned)(rng % n);
+}
+
+static json_t *gen(int depth)
+{
+	static const char *const keys[] = {"a", "b", "id", "x y", "it's", "n", "items", "z"};
+	switch (depth > 3 ? rnd(4) : rnd(7)) {
+	case 0: return json_integer((json_int_t)rnd(5));
+	case 1: return json_real(rnd(100) / 4.0);
+	case 2: {
+		char s[8];
+		snprintf(s, sizeof(s), "s%u", rnd(4));
+		return json_string(s);
+	}
+	case 3: return rnd(3) ? json_boolean(rnd(2)) : json_null();
+	case 4:
+	case 5: {
+		json_t *a = json_array();
+		for (unsigned i = rnd(6); i > 0; i--)
+			json_array_append_new(a, gen(depth + 1));
+		return a;
+	}
+	default: {
+		json_t *o = json_object();
+		for (unsigned i = rnd(5); i > 0; i--)
+			json_object_set_new(o, keys[rnd(RP_ARRAY_LEN(keys))], gen(depth + 1));
+		return o;
+	}
+	}
+}
+
+/* A few random edits of |v| in place (returns the new value). */
+static json_t *mutate(json_t *v, int depth)
+{
+	if (rnd(6) == 0) {
+		json_decref(v);
+		return gen(depth);
+	}
+	if (json_is_array(v)) {
+		size_t n = json_array_size(v);
+		unsigned op = rnd(4);
+		if (op == 0)
+			json_array_insert_new(v, n ? rnd((unsigned)n + 1) : 0, gen(depth + 1));
+		else if (op == 1 && n)
+			json_array_remove(v, rnd((unsigned)n));
+		else if (n) {
+			size_t i = rnd((unsigned)n);
+			json_t *e = json_incref(json_array_get(v, i));
+			json_array_set_new(v, i, mutate(json_deep_copy(e), depth + 1));
+			json_decref(e);
+		}
+	} else if (json_is_object(v)) {
+		const char *key;
+		json_t *e;
+		unsigned k = rnd(4), i = 0;
+		json_object_foreach(v, key, e) {
+			if (i++ == k) {
+				if (rnd(3) == 0) {
+					json_object_del(v, key);
+				} else {
+					json_object_set_new(v, key, mutate(json_deep_copy(e), depth + 1));
+				}
+				break;
+			}
+		}
+		if (rnd(3) == 0)
+			json_object_set_new(v, "new", gen(depth + 1));
+	}
+	return v;
+}
+
+static void test_random(void **state)
+{
+	(void)state;
+	for (int round = 0; round < 3000; round++) {
+		json_t *a = gen(0);
+		json_t *b = json_deep_copy(a);
+		for (unsigned k = rnd(4) + 1; k > 0; k--)
+			b = mutate(b, 0);
+		json_t *tc = json_pack("{s:o, s:o, s:s}", "doc", a, "expected", b, "comment", "random");
+		run_case("random", (size_t)round, tc);
+		json_decref(tc);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_suite),
+		cmocka_unit_test(test_random),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
