@@ -70,6 +70,36 @@ static size_t mutate(uint8_t *p, size_t n, size_t cap)
 	return n;
 }
 
+/* Classic pcap: mutates bytes inside packets only, so that the file still
+ * parses and the damage reaches the decoder, the reassembler and HTTP/1. */
+static void mutate_packets(uint8_t *p, size_t n)
+{
+	if (n < 40 || !(p[0] == 0xd4 || p[0] == 0x4d) || p[1] == 0x0d)
+		return; /* little-endian classic pcap only */
+	size_t off = 24, recs[4096], nr = 0;
+	while (off + 16 <= n && nr < 4096) {
+		uint32_t cap = (uint32_t)p[off + 8] | (uint32_t)p[off + 9] << 8 |
+			       (uint32_t)p[off + 10] << 16 | (uint32_t)p[off + 11] << 24;
+		if (cap > n - off - 16)
+			break;
+		recs[nr++] = off;
+		off += 16 + cap;
+	}
+	for (unsigned k = 1 + (unsigned)below(6); nr && k; k--) {
+		size_t r = recs[below(nr)];
+		uint32_t cap = (uint32_t)p[r + 8] | (uint32_t)p[r + 9] << 8;
+		if (!cap)
+			continue;
+		size_t at = r + 16 + below(cap);
+		switch (below(4)) {
+		case 0: p[at] ^= (uint8_t)(1u << below(8)); break;
+		case 1: p[at] = (uint8_t)next(); break;
+		case 2: p[at] = (uint8_t[]){'\r', '\n', ' ', ':', '0', 0xff}[below(6)]; break;
+		default: p[r + 4] ^= (uint8_t)next(); break; /* the time */
+		}
+	}
+}
+
 int main(int argc, char **argv)
 {
 	unsigned long mutations = 3000;
@@ -119,7 +149,11 @@ int main(int argc, char **argv)
 		size_t k = below(nf), cap = lens[k] + 16384;
 		uint8_t *p = rp_xmalloc(cap);
 		memcpy(p, files[k], lens[k]);
-		size_t n = mutate(p, lens[k], cap);
+		size_t n = lens[k];
+		if (i % 2)
+			mutate_packets(p, n);
+		else
+			n = mutate(p, n, cap);
 		run(p, n);
 		free(p);
 	}
