@@ -42,4 +42,61 @@ int rp_cmd_stats(int argc, char **argv);
 int rp_cmd_proxy(int argc, char **argv);
 int rp_cmd_capture(int argc, char **argv);
 
+/* ---- masks: shared by the recording commands (proxy, capture, import) ---- */
+
+struct rp_mask;
+struct rp_store;
+
+/* What the mask flags said. */
+struct rp_cli_mask_opts {
+	const char *rules;    /* --masks FILE; NULL: the shipped default.rules */
+	int none;             /* --no-masks: record without masking (said explicitly) */
+	const char *key_file; /* --mask-key-file FILE; NULL: $REPRISE_MASK_KEY, else a
+				 one-off random key (tokens then match only this run) */
+};
+
+/* getopt_long codes and entries for the three mask flags; put
+ * RP_CLI_MASK_OPTIONS in a command's option table and hand the codes to
+ * rp_cli_mask_option. */
+enum { RP_CLI_OPT_MASKS = 0x4d00, RP_CLI_OPT_NO_MASKS, RP_CLI_OPT_MASK_KEY_FILE };
+#define RP_CLI_MASK_OPTIONS                                                  \
+	{"masks", required_argument, NULL, RP_CLI_OPT_MASKS},                \
+	{"no-masks", no_argument, NULL, RP_CLI_OPT_NO_MASKS},                \
+	{"mask-key-file", required_argument, NULL, RP_CLI_OPT_MASK_KEY_FILE}
+/* Help text for the three flags, to print in a command's --help. */
+#define RP_CLI_MASK_HELP                                                               \
+	"  --masks FILE          mask with the rules of FILE (default: default.rules)\n"   \
+	"  --no-masks            record without masking (nothing else turns masking off)\n" \
+	"  --mask-key-file FILE  key for tokens and fakes (default: $REPRISE_MASK_KEY)\n"
+
+/* Records a getopt_long result: returns 1 when |code| was a mask flag (its
+ * argument |arg| kept), 0 otherwise. */
+int rp_cli_mask_option(int code, const char *arg, struct rp_cli_mask_opts *o);
+
+/* Builds the mask the flags ask for: loads the rules (default.rules when none
+ * is named) and the key, and prints what is wrong (rule file, line and
+ * column; key problems) to stderr under |cmd|.  Sets |*out| (NULL with
+ * --no-masks) and returns 0, or returns the exit code to leave with
+ * (RP_EXIT_USAGE). */
+int rp_cli_mask_open(const char *cmd, const struct rp_cli_mask_opts *o, struct rp_mask **out);
+
+/* Records in the corpus which rules masked it and under which key
+ * (meta mask.rules_digest, mask.key_fingerprint; "none" for both when |m| is
+ * NULL, i.e. --no-masks).  0 or the store's error. */
+int rp_cli_mask_record(struct rp_store *s, const struct rp_mask *m);
+
+/* The recorder's mask hook (recorder.h rp_recorder_mask_fn) with |ctx| the
+ * struct rp_mask: masks |x| in place.  Always 0. */
+struct rp_exchange;
+int rp_cli_mask_hook(struct rp_exchange *x, void *ctx);
+
+/* The path of the shipped rule set |name| ("default.rules"): from
+ * $REPRISE_MASKS_DIR, the installed data folder, or the source tree. */
+const char *rp_cli_masks_path(const char *name, char *buf, size_t n);
+
+int rp_cmd_mask(int argc, char **argv);
+int rp_cmd_audit(int argc, char **argv);
+int rp_cmd_replay(int argc, char **argv);
+int rp_cmd_demo(int argc, char **argv);
+
 #endif

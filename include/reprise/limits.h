@@ -59,4 +59,28 @@
 #define RP_LIMIT_IPFRAG_FRAGS    64          /* fragments per datagram */
 #define RP_LIMIT_IPFRAG_TIMEOUT_S 30         /* seconds a datagram may stay incomplete */
 
+/* Masking */
+#define RP_LIMIT_MASK_FILE       (1024 * 1024) /* one rule file */
+#define RP_LIMIT_MASK_LINE       4096          /* one rule line */
+#define RP_LIMIT_MASK_RULES      10000         /* rules in a set, includes expanded */
+#define RP_LIMIT_MASK_INCLUDE    16            /* include nesting */
+#define RP_LIMIT_MASK_JSON_DEPTH 256           /* JSON nesting masked structurally */
+#define RP_LIMIT_MASK_PARTS      1024          /* multipart parts per body */
+#define RP_LIMIT_MASK_NEST       4             /* multipart/JSON-in-part nesting */
+#define RP_LIMIT_MASK_REGEX_WORK 10000000      /* PCRE2 match limit per match */
+
+/* Diff */
+#define RP_LIMIT_DIFF_BODY       (8 * 1024 * 1024)   /* bodies parsed (JSON, lines);
+                                                         larger ones by digest */
+#define RP_LIMIT_DIFF_LCS_CELLS  (1024 * 1024)       /* alignment table of one array
+                                                         or text; past it, positional */
+#define RP_LIMIT_DIFF_DEPTH      512                 /* JSON nesting compared */
+#define RP_LIMIT_NOISE_FILE      (1024 * 1024)       /* noise rule file */
+
+/* Replay */
+#define RP_LIMIT_REPLAY_WINDOW   4096                /* exchanges read ahead */
+#define RP_LIMIT_REPLAY_WINDOW_BYTES (64ULL << 20)   /* body bytes read ahead */
+#define RP_LIMIT_REPLAY_CONNS    10000               /* --concurrency ceiling */
+#define RP_LIMIT_REPLAY_READ     (64 * 1024)         /* read size per response read */
+
 #endif

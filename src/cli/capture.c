@@ -22,6 +22,7 @@
 #include "reprise/cli.h"
 #include "reprise/coding.h"
 #include "reprise/limits.h"
+#include "reprise/mask.h"
 #include "reprise/recorder.h"
 #include "reprise/store.h"
 
@@ -56,7 +57,7 @@ static void usage(FILE *f)
 		"recording:\n"
 		"  --db DIR                the corpus to record into (created when missing)\n"
 		"  --max-size SIZE         store ceiling (default 8G); recording stops there\n"
-		"  --masks FILE            mask rules (not built yet: refused)\n"
+		RP_CLI_MASK_HELP
 		"  --null-sink             parse everything, store nothing: a benchmarking aid\n"
 		"                          that measures the capture path alone (no content\n"
 		"                          decoding, no store)\n"
@@ -363,7 +364,7 @@ static int parse_ports(const char *s, uint16_t *ports, size_t *n, int *any)
 
 enum {
 	O_DB = 256, O_PORT, O_SNAPLEN, O_BUFSIZE, O_PROMISC, O_DURATION, O_COUNT, O_MAXSIZE,
-	O_MASKS, O_NULL, O_PRINT, O_FLOWMEM, O_FLOWS, O_TIMEOUT, O_MAXBODY, O_STATS, O_PROGRESS,
+	O_NULL, O_PRINT, O_FLOWMEM, O_FLOWS, O_TIMEOUT, O_MAXBODY, O_STATS, O_PROGRESS,
 	O_NOPROGRESS, O_LOGLEVEL,
 };
 
@@ -380,7 +381,7 @@ int rp_cmd_capture(int argc, char **argv)
 		{"duration", required_argument, NULL, O_DURATION},
 		{"count", required_argument, NULL, O_COUNT},
 		{"max-size", required_argument, NULL, O_MAXSIZE},
-		{"masks", required_argument, NULL, O_MASKS},
+		RP_CLI_MASK_OPTIONS,
 		{"null-sink", no_argument, NULL, O_NULL},
 		{"print", no_argument, NULL, O_PRINT},
 		{"max-flow-memory", required_argument, NULL, O_FLOWMEM},
@@ -402,6 +403,8 @@ int rp_cmd_capture(int argc, char **argv)
 	uint64_t snaplen = RP_LIMIT_CAPTURE_SNAPLEN, bufsize = 64ULL << 20, duration = 0,
 		 count = 0, max_size = 0, flowmem = RP_LIMIT_CAPTURE_FLOW_MEMORY,
 		 maxflows = RP_LIMIT_CAPTURE_FLOWS, timeout = 120, maxbody = RP_LIMIT_BODY_RECORD;
+	struct rp_cli_mask_opts mo = {0};
+	struct rp_mask *mask = NULL;
 	int c;
 	optind = 1;
 	opterr = 0;
@@ -442,10 +445,11 @@ int rp_cmd_capture(int argc, char **argv)
 				return rp_cli_usage_error(cmd, "--max-size: '%s' is not a size",
 							  optarg);
 			break;
-		case O_MASKS:
-			return rp_cli_usage_error(cmd, "--masks %s: masking is not built yet "
-						       "(issue 5); refusing to pretend the data is "
-						       "masked", optarg);
+		case RP_CLI_OPT_MASKS:
+		case RP_CLI_OPT_NO_MASKS:
+		case RP_CLI_OPT_MASK_KEY_FILE:
+			rp_cli_mask_option(c, optarg, &mo);
+			break;
 		case O_NULL: null_sink = 1; break;
 		case O_PRINT: print = 1; break;
 		case O_FLOWMEM:
@@ -541,6 +545,11 @@ int rp_cmd_capture(int argc, char **argv)
 	struct run u = {0};
 	uint64_t first_conn = 1;
 
+	/* rules and key before anything else: a rule error names file, line
+	 * and column (exit 2); the null sink stores nothing, so masks nothing */
+	if (db && !null_sink && (rc = rp_cli_mask_open(cmd, &mo, &mask)))
+		return rc;
+
 	struct rp_pcap_opts po = {.file = file, .iface = iface, .filter = filter,
 				  .snaplen = (int)snaplen, .buffer_size = bufsize,
 				  .promisc = promisc, .timeout_ms = 200};
@@ -572,8 +581,16 @@ int rp_cmd_capture(int argc, char **argv)
 		    rp_cli_parse_u64(v, &nc) == 0 && nc > 0)
 			first_conn = nc;
 		r.store = store;
-		/* MASK HOOK (issue 5): --masks is refused above until it exists. */
+		/* the mask stage: every exchange is masked before rp_store_put */
 		struct rp_recorder_opts ro = {.store = store};
+		if (mask) {
+			ro.mask = rp_cli_mask_hook;
+			ro.mask_ctx = mask;
+		}
+		if ((src_rc = rp_cli_mask_record(store, mask))) {
+			rc = rp_cli_store_error(cmd, db, src_rc, NULL);
+			goto out;
+		}
 		if (rp_recorder_new(&ro, &r.rec) != 0) {
 			rc = rp_cli_fail(cmd, RP_EXIT_STORE, "%s: cannot start the recorder", db);
 			goto out;
@@ -689,5 +706,6 @@ out:
 	rp_recorder_free(r.rec);
 	rp_pcap_close(src);
 	rp_store_close(store);
+	rp_mask_free(mask);
 	return rc;
 }

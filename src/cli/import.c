@@ -3,8 +3,9 @@
  * stores every exchange through the store's writer thread (RP_STORE_WAIT:
  * an import is never dropped for speed).  Entries that cannot be converted
  * are skipped with the entry and the reason; the rest goes in.  Each
- * exchange passes through admit() right before rp_store_put: that is the one
- * place the mask stage will run, so nothing unmasked reaches the store.
+ * exchange passes through admit() right before rp_store_put: that is where
+ * the mask stage runs (default.rules unless --masks or --no-masks), so
+ * nothing unmasked reaches the store.
  */
 #include "config.h"
 
@@ -14,6 +15,7 @@
 
 #include "cli-int.h"
 #include "reprise/har.h"
+#include "reprise/mask.h"
 
 static const char cmd[] = "import";
 
@@ -29,19 +31,21 @@ static void usage(FILE *f)
 		   "  --create          create the corpus when it does not exist yet\n"
 		   "  --format FORMAT   har or jsonl (default: from the extension .har, .jsonl or\n"
 		   "                    .ndjson, else from the first line)\n"
+		   RP_CLI_MASK_HELP
 		   "  --help            show this help\n\n"
 		   "exit codes: 0 ok (skipped entries are listed), 2 usage (bad flag, unreadable\n"
 		   "or malformed FILE), 4 store error\n");
 }
 
 /* The single point every imported exchange passes before rp_store_put.
- * The mask stage (src/mask) will run here, rewriting |x| in place, so that
- * no unmasked value reaches the store (DESIGN.md, invariant 1).  Returns 0
- * to store |x|, or an error to skip it with |why|. */
-static int admit(struct rp_exchange *x, const char **why)
+ * The mask stage (src/mask) runs here, rewriting |x| in place, so that no
+ * unmasked value reaches the store (DESIGN.md, invariant 1).  Returns 0 to
+ * store |x|, or an error to skip it with |why|. */
+static int admit(const struct rp_mask *mask, struct rp_exchange *x, const char **why)
 {
-	(void)x;
 	(void)why;
+	if (mask)
+		return rp_mask_apply(mask, x, NULL);
 	return 0;
 }
 
@@ -101,8 +105,11 @@ int rp_cmd_import(int argc, char **argv)
 		{"create", no_argument, NULL, 'c'},
 		{"format", required_argument, NULL, 'F'},
 		{"help", no_argument, NULL, 'h'},
+		RP_CLI_MASK_OPTIONS,
 		{NULL, 0, NULL, 0},
 	};
+	struct rp_cli_mask_opts mo = {0};
+	struct rp_mask *mask = NULL;
 	const char *db = NULL;
 	enum rp_har_format format = RP_HAR_FORMAT_AUTO;
 	int create = 0, c, rc;
@@ -124,6 +131,11 @@ int rp_cmd_import(int argc, char **argv)
 							  optarg);
 			break;
 		case 'h': usage(stdout); return RP_EXIT_OK;
+		case RP_CLI_OPT_MASKS:
+		case RP_CLI_OPT_NO_MASKS:
+		case RP_CLI_OPT_MASK_KEY_FILE:
+			rp_cli_mask_option(c, optarg, &mo);
+			break;
 		default: return rp_cli_bad_option(cmd, c, argv);
 		}
 	}
@@ -137,10 +149,18 @@ int rp_cmd_import(int argc, char **argv)
 
 	/* read (and for HAR, parse) the input first: a malformed file must not
 	 * leave a new, empty corpus behind */
-	if (rp_har_reader_open(file, format, 0, &r, err, sizeof(err)))
+	if ((rc = rp_cli_mask_open(cmd, &mo, &mask)))
+		return rc;
+	if (rp_har_reader_open(file, format, 0, &r, err, sizeof(err))) {
+		rp_mask_free(mask);
 		return rp_cli_fail(cmd, RP_EXIT_USAGE, "%s", err);
+	}
 	if ((rc = rp_cli_open_store(cmd, db, 0, create, &s)))
 		goto out;
+	if ((rc = rp_cli_mask_record(s, mask))) {
+		rc = rp_cli_store_error(cmd, db, rc, NULL);
+		goto out;
+	}
 	for (;;) {
 		struct rp_exchange *x = NULL;
 		int n = rp_har_reader_next(r, &x, err, sizeof(err));
@@ -155,7 +175,7 @@ int rp_cmd_import(int argc, char **argv)
 			goto out;
 		}
 		const char *why = NULL;
-		if (admit(x, &why)) {
+		if (admit(mask, x, &why)) {
 			skipped(file, &nskip, "an exchange: %s", why ? why : "refused");
 			rp_exchange_free(x);
 			continue;
@@ -202,6 +222,7 @@ int rp_cmd_import(int argc, char **argv)
 out:
 	rp_har_reader_free(r);
 	rp_store_close(s);
+	rp_mask_free(mask);
 	free(conns.v);
 	return rc;
 }

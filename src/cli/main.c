@@ -20,6 +20,10 @@ static const struct rp_cli_cmd commands[] = {
 	{"stats", "summarise a corpus", rp_cmd_stats},
 	{"proxy", "record HTTP/1.1 traffic as a reverse proxy", rp_cmd_proxy},
 	{"capture", "record HTTP/1 traffic passively, live or from a pcap file", rp_cmd_capture},
+	{"mask", "check rule files; show what masks do to sample traffic", rp_cmd_mask},
+	{"audit", "scan a corpus for personal data the masks missed", rp_cmd_audit},
+	{"replay", "replay a corpus at a target and diff every response", rp_cmd_replay},
+	{"demo", "record, change, replay, diff: a sample service, no setup", rp_cmd_demo},
 };
 
 static void usage(FILE *f)

@@ -15,6 +15,7 @@
 
 #include "reprise/cli.h"
 #include "reprise/limits.h"
+#include "reprise/mask.h"
 #include "reprise/proxy.h"
 #include "reprise/recorder.h"
 #include "reprise/store.h"
@@ -25,16 +26,14 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 		"usage: reprise proxy --listen ADDR:PORT --upstream http://HOST:PORT --db DIR [options]\n\n"
-		"Forward HTTP/1.1 traffic to an upstream and record every exchange.\n\n"
-		"Recording is currently UNMASKED: masking is not built yet (issue 5), so\n"
-		"personal data in requests and responses is stored as it was sent.\n\n"
+		"Forward HTTP/1.1 traffic to an upstream and record every exchange, masked\n"
+		"with default.rules unless --masks names other rules (man reprise-masks).\n\n"
 		"required:\n"
 		"  --listen ADDR:PORT        where clients connect (IPv6 as [ADDR]:PORT)\n"
 		"  --upstream http://HOST:PORT  the service behind the proxy (resolved once)\n"
 		"  --db DIR                  the corpus (created when missing)\n\n"
 		"recording:\n"
-		"  --masks FILE              mask rules (refused for now: masking is not built yet)\n"
-		"  --no-masks                record unmasked (today's only mode; says so explicitly)\n"
+		RP_CLI_MASK_HELP
 		"  --max-body SIZE           body bytes recorded per message (default 16M); the\n"
 		"                            rest is forwarded, not recorded, and the record flagged\n"
 		"  --record-queue N          exchanges waiting to be recorded (default %u); when\n"
@@ -91,7 +90,7 @@ static int parse_duration(const char *s, unsigned *ms)
 }
 
 enum {
-	O_LISTEN = 256, O_UPSTREAM, O_DB, O_MASKS, O_NO_MASKS, O_WORKERS, O_MAX_BODY,
+	O_LISTEN = 256, O_UPSTREAM, O_DB, O_WORKERS, O_MAX_BODY,
 	O_RECORD_QUEUE, O_RECORD_QUEUE_BYTES, O_RECORD_THREADS, O_RECORD_NICE, O_MAX_SIZE, O_MAX_CONNS, O_POOL,
 	O_MAX_HEADER_BYTES, O_HEADER_TIMEOUT, O_IDLE_TIMEOUT, O_CLIENT_TIMEOUT, O_CONNECT_TIMEOUT,
 	O_UPSTREAM_TIMEOUT, O_SHUTDOWN_TIMEOUT, O_VIA, O_XFF, O_FORWARDED, O_METRICS, O_LOG_LEVEL,
@@ -102,8 +101,7 @@ static const struct option options[] = {
 	{"listen", required_argument, NULL, O_LISTEN},
 	{"upstream", required_argument, NULL, O_UPSTREAM},
 	{"db", required_argument, NULL, O_DB},
-	{"masks", required_argument, NULL, O_MASKS},
-	{"no-masks", no_argument, NULL, O_NO_MASKS},
+	RP_CLI_MASK_OPTIONS,
 	{"workers", required_argument, NULL, O_WORKERS},
 	{"max-body", required_argument, NULL, O_MAX_BODY},
 	{"record-queue", required_argument, NULL, O_RECORD_QUEUE},
@@ -154,6 +152,8 @@ int rp_cmd_proxy(int argc, char **argv)
 	struct rp_store *store = NULL;
 	struct rp_recorder *rec = NULL;
 	struct rp_proxy *px = NULL;
+	struct rp_cli_mask_opts mo = {0};
+	struct rp_mask *mask = NULL;
 	const char *why = NULL;
 	uint64_t v;
 	unsigned *dur = NULL;
@@ -172,11 +172,11 @@ int rp_cmd_proxy(int argc, char **argv)
 		case O_LISTEN: po.listen = optarg; break;
 		case O_UPSTREAM: po.upstream = optarg; break;
 		case O_DB: so.path = optarg; break;
-		case O_MASKS:
-			return rp_cli_usage_error(cmd, "--masks %s: masking is not built yet (issue 5); "
-						       "recording would be unmasked; pass --no-masks to "
-						       "record unmasked knowingly", optarg);
-		case O_NO_MASKS: break; /* the only mode for now; see the MASK HOOK in recorder.h */
+		case RP_CLI_OPT_MASKS:
+		case RP_CLI_OPT_NO_MASKS:
+		case RP_CLI_OPT_MASK_KEY_FILE:
+			rp_cli_mask_option(opt, optarg, &mo);
+			break;
 		case O_WORKERS:
 			if ((rc = parse_uint("workers", optarg, 1, 256, &v)))
 				return rc;
@@ -270,6 +270,11 @@ int rp_cmd_proxy(int argc, char **argv)
 	if (!so.path)
 		return rp_cli_usage_error(cmd, "--db DIR is required");
 
+	/* rules and key next: a rule error names file, line and column (exit 2) */
+	if ((rc = rp_cli_mask_open(cmd, &mo, &mask)))
+		return rc;
+	rc = RP_EXIT_USAGE;
+
 	/* bind first: a port in use is a usage error, before a corpus is made */
 	int err = rp_proxy_new(&po, &px, &why);
 	if (err) {
@@ -284,15 +289,23 @@ int rp_cmd_proxy(int argc, char **argv)
 	}
 	ro.store = store;
 	ro.max_decoded = RP_LIMIT_BODY_DECODED;
-	/* MASK HOOK (issue 5): ro.mask stays NULL until masks exist. */
+	/* MASK HOOK (issue 5): every exchange is masked before rp_store_put */
+	if (mask) {
+		ro.mask = rp_cli_mask_hook;
+		ro.mask_ctx = mask;
+	}
+	if ((err = rp_cli_mask_record(store, mask))) {
+		rc = rp_cli_store_error(cmd, so.path, err, NULL);
+		goto out;
+	}
 	if (rp_recorder_new(&ro, &rec)) {
 		rc = rp_cli_fail(cmd, RP_EXIT_USAGE, "cannot start the recorder");
 		goto out;
 	}
 	rp_proxy_set_recorder(px, rec, store);
-	fprintf(stderr, "reprise proxy: listening on %s, forwarding to %s, recording to %s "
-			"(unmasked: masking is not built yet)\n",
-		po.listen, po.upstream, so.path);
+	fprintf(stderr, "reprise proxy: listening on %s, forwarding to %s, recording to %s (%s%s)\n",
+		po.listen, po.upstream, so.path, mask ? "masked with rules " : "UNMASKED: --no-masks",
+		mask ? rp_mask_digest(mask) : "");
 	if (rp_proxy_run(px)) {
 		rc = rp_cli_fail(cmd, RP_EXIT_USAGE, "the proxy could not start its threads");
 		goto out;
@@ -325,5 +338,6 @@ out:
 	rp_proxy_free(px);
 	rp_recorder_free(rec);
 	rp_store_close(store);
+	rp_mask_free(mask);
 	return rc;
 }

@@ -1,7 +1,7 @@
 #!/bin/sh
 # capture_cli: the command line of reprise capture — every flag is in
 # --help, every mistake is a usage error naming the flag (exit 2), a missing
-# source is unreachable (exit 3), --masks is refused until masking exists,
+# source is unreachable (exit 3), a mask rule file that cannot be read or parsed is named (exit 2),
 # --stats-json and --null-sink do what they say, a damaged file keeps what
 # came before the damage, a corpus takes a second capture without reusing
 # connection ids.
@@ -12,7 +12,7 @@ gunzip -c "$D/h1_curl_keepalive_mixed_v4.pcap.gz" >"$RP_TMP/k.pcap"
 
 "$REPRISE" capture --help >"$RP_TMP/help" 2>&1
 for f in -r --read -i --interface --db --port --snaplen --buffer-size --promisc --duration \
-	--count --max-size --masks --null-sink --print --max-flow-memory --max-flows \
+	--count --max-size --masks --no-masks --mask-key-file --null-sink --print --max-flow-memory --max-flows \
 	--flow-timeout --max-body --stats-json --progress --no-progress --quiet --log-level --help; do
 	grep -q -- "$f" "$RP_TMP/help" || rp_fail "--help does not list $f"
 done
@@ -22,8 +22,11 @@ rp_expect_exit "no source" 2 "$REPRISE" capture --db "$RP_TMP/x"
 rp_expect_exit "two sources" 2 "$REPRISE" capture -r "$RP_TMP/g.pcap" -i lo --db "$RP_TMP/x"
 rp_expect_exit "no --db" 2 "$REPRISE" capture -r "$RP_TMP/g.pcap"
 rp_expect_grep "says --db is required" "--db" "$RP_TMP/last.err"
-rp_expect_exit "--masks refused" 2 "$REPRISE" capture -r "$RP_TMP/g.pcap" --db "$RP_TMP/x" --masks m.yaml
-rp_expect_grep "--masks: not built yet" "masking is not built yet" "$RP_TMP/last.err"
+rp_expect_exit "--masks missing file" 2 "$REPRISE" capture -r "$RP_TMP/g.pcap" --db "$RP_TMP/x" --masks m.rules
+rp_expect_grep "--masks names the file" "m.rules" "$RP_TMP/last.err"
+printf 'header Authorization redact\nthis is not a rule\n' >"$RP_TMP/bad.rules"
+rp_expect_exit "--masks malformed rule" 2 "$REPRISE" capture -r "$RP_TMP/g.pcap" --db "$RP_TMP/x" --masks "$RP_TMP/bad.rules"
+rp_expect_grep "--masks names file and line" "bad.rules:2" "$RP_TMP/last.err"
 rp_expect_exit "bad --port" 2 "$REPRISE" capture -r "$RP_TMP/g.pcap" --null-sink --port 80,x
 rp_expect_grep "names --port" "--port" "$RP_TMP/last.err"
 rp_expect_exit "bad --max-flow-memory" 2 "$REPRISE" capture -r "$RP_TMP/g.pcap" --null-sink --max-flow-memory 10

@@ -23,7 +23,7 @@ for c in $cmds; do
 	done
 	# the other way: options documented in OPTIONS exist in --help
 	documented=$(awk '/^\.SH OPTIONS/ {on=1; next} /^\.SH/ {on=0} on' "$page" |
-		grep -oE -- '^\.BI? \\-\\-([a-z]|\\-)+' | sed 's/^\.BI* //; s/\\-/-/g' | sort -u)
+		grep -oE -- '^\.BI? \\-\\-[a-z]+(\\-[a-z]+)*' | sed 's/^\.BI* //; s/\\-/-/g' | sort -u)
 	for o in $documented; do
 		if grep -qE -- "(^|[ ,])$o([ =]|$)" "$RP_TMP/$c.help"; then rp_ok "$c: documented $o exists"
 		else rp_fail "$c: reprise-$c.1 documents $o, which --help does not list"; fi

@@ -13,10 +13,10 @@ DB="$RP_TMP/corpus"
 R="$REPRISE"
 
 # ---- import ----
-rp_expect_exit "import into a missing corpus without --create" 4 "$R" import --db "$DB" "$HAR"
+rp_expect_exit "import into a missing corpus without --create" 4 "$R" import --no-masks --db "$DB" "$HAR"
 rp_expect_grep "says how to create it" "pass --create" "$RP_TMP/last.err"
 [ ! -e "$DB" ] && rp_ok "no corpus made without --create" || rp_fail "a corpus appeared"
-rp_expect_exit "import the browser HAR" 0 "$R" import --db "$DB" --create "$HAR"
+rp_expect_exit "import the browser HAR" 0 "$R" import --no-masks --db "$DB" --create "$HAR"
 rp_expect_grep "import counts" "^imported 16 exchanges from .* skipped 0$" "$RP_TMP/last.out"
 
 # ---- ls ----
@@ -46,7 +46,7 @@ rp_expect_eq "ls keeps to a 100-column terminal" 0 \
 long=$(python3 -c 'print("/reports/" + "x" * 150 + "/tail.csv")')
 printf '{"request":{"method":"GET","authority":"reports.internal.example.com:8443","target":"%s"},"response":{"status":200},"flags":8}\n' \
 	"$long" >"$RP_TMP/long.jsonl"
-"$R" import --db "$RP_TMP/long" --create "$RP_TMP/long.jsonl" >/dev/null
+"$R" import --no-masks --db "$RP_TMP/long" --create "$RP_TMP/long.jsonl" >/dev/null
 COLUMNS=140 "$R" ls --db "$RP_TMP/long" >"$RP_TMP/long.out"
 rp_expect_grep "ls cuts a long path in the middle" " /reports/x+\.\.\.x+/tail\.csv " "$RP_TMP/long.out"
 rp_expect_grep "ls shows incompleteness flags" " gap$" "$RP_TMP/long.out"
@@ -57,7 +57,7 @@ rp_expect_grep "ls into a pipe keeps the whole path" "$long" "$RP_TMP/pipe.out"
 
 printf '%s\n' '{"request":{"method":"GET","authority":"a\u001b[31mb","target":"/x\u001b[2Jy","headers":[["X-Evil","\u001b]0;pwned\u0007"]]},"response":{"status":200,"reason":"O\u001bK"}}' \
 	>"$RP_TMP/evil.jsonl"
-"$R" import --db "$RP_TMP/evil" --create "$RP_TMP/evil.jsonl" >/dev/null
+"$R" import --no-masks --db "$RP_TMP/evil" --create "$RP_TMP/evil.jsonl" >/dev/null
 "$R" ls --db "$RP_TMP/evil" >"$RP_TMP/evil.ls"
 "$R" show --db "$RP_TMP/evil" 1 >"$RP_TMP/evil.show"
 rp_expect_eq "no escape byte from recorded traffic reaches the terminal" 0 \
@@ -135,7 +135,7 @@ rp_expect_eq "export --filter" "3" \
 # ---- JSON lines: corpus -> jsonl -> new corpus -> jsonl is the identity ----
 rp_expect_exit "export jsonl" 0 "$R" export --db "$DB" --format jsonl -o "$RP_TMP/a.jsonl"
 rp_expect_exit "import jsonl into a new corpus" 0 \
-	"$R" import --db "$RP_TMP/corpus2" --create "$RP_TMP/a.jsonl"
+	"$R" import --no-masks --db "$RP_TMP/corpus2" --create "$RP_TMP/a.jsonl"
 rp_expect_grep "jsonl import counts" "^imported 16 exchanges" "$RP_TMP/last.out"
 "$R" export --db "$RP_TMP/corpus2" --format jsonl >"$RP_TMP/b.jsonl"
 cmp -s "$RP_TMP/a.jsonl" "$RP_TMP/b.jsonl" && rp_ok "jsonl round trip is identical" ||
@@ -145,7 +145,7 @@ cmp -s "$RP_TMP/out.har" "$RP_TMP/b.har" && rp_ok "HAR of the jsonl copy is iden
 	rp_fail "HAR of the jsonl copy differs"
 cp "$RP_TMP/a.jsonl" "$RP_TMP/noext"
 rp_expect_exit "import sniffs JSON lines without an extension" 0 \
-	"$R" import --db "$RP_TMP/corpus3" --create "$RP_TMP/noext"
+	"$R" import --no-masks --db "$RP_TMP/corpus3" --create "$RP_TMP/noext"
 
 # ---- errors: exit codes and messages ----
 rp_expect_exit "ls without --db" 2 "$R" ls
@@ -167,7 +167,7 @@ rp_expect_exit "show on a directory that is not a corpus" 4 "$R" show --db "$RP_
 rp_expect_exit "ls on a missing corpus" 4 "$R" ls --db "$RP_TMP/missing"
 rp_expect_grep "says there is no corpus" "no such corpus" "$RP_TMP/last.err"
 rp_expect_exit "import --create into a directory of other files" 4 \
-	"$R" import --db "$RP_TMP/notcorpus" --create "$HAR"
+	"$R" import --no-masks --db "$RP_TMP/notcorpus" --create "$HAR"
 rp_expect_exit "show an unknown id" 2 "$R" show --db "$DB" 999
 rp_expect_grep "names the id" "no exchange 999 in this corpus" "$RP_TMP/last.err"
 rp_expect_exit "show a non-numeric id" 2 "$R" show --db "$DB" seven
@@ -178,12 +178,12 @@ rp_expect_grep "names the format" "--format 'xml': expected har or jsonl" "$RP_T
 rp_expect_exit "export -o into a missing directory" 2 \
 	"$R" export --db "$DB" -o "$RP_TMP/no/such/dir/x.har"
 printf '{"log": {"entries": [\n  {"request": {},}\n]}}\n' >"$RP_TMP/bad.har"
-rp_expect_exit "import a malformed HAR" 2 "$R" import --db "$DB" "$RP_TMP/bad.har"
+rp_expect_exit "import a malformed HAR" 2 "$R" import --no-masks --db "$DB" "$RP_TMP/bad.har"
 rp_expect_grep "names file, line and column" "bad.har: line 2, column 18: " "$RP_TMP/last.err"
 printf '{"log": {"version": "1.2"}}' >"$RP_TMP/nolog.har"
-rp_expect_exit "import a JSON file that is no HAR" 2 "$R" import --db "$DB" "$RP_TMP/nolog.har"
+rp_expect_exit "import a JSON file that is no HAR" 2 "$R" import --no-masks --db "$DB" "$RP_TMP/nolog.har"
 rp_expect_grep "says why" "not a HAR file: log.entries is missing" "$RP_TMP/last.err"
-rp_expect_exit "import a missing file" 2 "$R" import --db "$DB" "$RP_TMP/nope.har"
+rp_expect_exit "import a missing file" 2 "$R" import --no-masks --db "$DB" "$RP_TMP/nope.har"
 python3 - "$HAR" "$RP_TMP/mixed.har" <<'PY'
 import json, sys
 d = json.load(open(sys.argv[1]))
@@ -195,7 +195,7 @@ e.append({"startedDateTime": "2026-11-22T21:02:34Z", "request": {"method": "GET"
 json.dump(d, open(sys.argv[2], "w"))
 PY
 rp_expect_exit "import a HAR with bad entries among good ones" 0 \
-	"$R" import --db "$RP_TMP/corpus4" --create "$RP_TMP/mixed.har"
+	"$R" import --no-masks --db "$RP_TMP/corpus4" --create "$RP_TMP/mixed.har"
 rp_expect_grep "counts imported and skipped" "^imported 14 exchanges .* skipped 3$" "$RP_TMP/last.out"
 rp_expect_grep "reason: entry 2" "skipped entry 2 \(log.entries\[1\]\): request.url is an integer, not a string" \
 	"$RP_TMP/last.err"
@@ -203,7 +203,7 @@ rp_expect_grep "reason: entry 3" "skipped entry 3 \(log.entries\[2\]\): response
 	"$RP_TMP/last.err"
 rp_expect_grep "reason: entry 17" "skipped entry 17 .*not an absolute URL" "$RP_TMP/last.err"
 printf '{"request":{"method":"GET","target":"/"}}\n{oops\n' >"$RP_TMP/bad.jsonl"
-rp_expect_exit "import JSON lines with a bad line" 0 "$R" import --db "$RP_TMP/corpus4" "$RP_TMP/bad.jsonl"
+rp_expect_exit "import JSON lines with a bad line" 0 "$R" import --no-masks --db "$RP_TMP/corpus4" "$RP_TMP/bad.jsonl"
 rp_expect_grep "names the line and column" "skipped line 2, column [0-9]+: " "$RP_TMP/last.err"
 rp_expect_exit "help" 0 "$R" ls --help
 rp_expect_grep "help goes to stdout" "^usage: reprise ls --db DIR" "$RP_TMP/last.out"

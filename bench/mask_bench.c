@@ -1,0 +1,188 @@
+/*
+ * mask_bench: what the mask stage costs with the shipped default.rules —
+ * throughput over JSON bodies (an API response of orders with some personal
+ * fields, and one with none), over text bodies, and whole exchanges per
+ * second for a typical API call (credential headers, cookies, a JSON request
+ * and response).  One thread; each figure is the best of a few rounds.
+ *
+ * usage: mask_bench [SECONDS_PER_CASE [api]]   (default 1; "api": only the
+ * exchange case, for profiling)
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "reprise/mask.h"
+
+static struct rp_buf json_orders(int pii, size_t target)
+{
+	struct rp_buf b;
+	rp_buf_init(&b, 1 << 24);
+	rp_buf_printf(&b, "{\"page\": 1, \"total\": 912, \"orders\": [");
+	for (int i = 0; rp_buf_len(&b) < target; i++) {
+		if (i)
+			rp_buf_printf(&b, ", ");
+		rp_buf_printf(&b,
+			      "{\"id\": %d, \"status\": \"shipped\", \"created\": \"2026-11-%02dT10:%02d:00Z\", "
+			      "\"amount\": %d.%02d, \"currency\": \"EUR\", \"items\": [{\"sku\": \"SKU-%05d\", "
+			      "\"qty\": %d, \"price\": %d.99}, {\"sku\": \"SKU-%05d\", \"qty\": 1, \"price\": 4.5}], ",
+			      100000 + i, 1 + i % 28, i % 60, 10 + i % 90, i % 100, i, 1 + i % 3, 5 + i % 40,
+			      i + 7);
+		if (pii)
+			rp_buf_printf(&b,
+				      "\"customer\": {\"name\": \"Customer %d\", \"email\": \"user%d@mail%d.com\", "
+				      "\"phone\": \"+44 20 7946 %04d\"}, \"note\": \"call %03d-555-01%02d if late\"}",
+				      i, i, i % 7, i % 10000, 200 + i % 700, i % 100);
+		else
+			rp_buf_printf(&b, "\"customer\": {\"tier\": \"gold\", \"since\": %d}, "
+					  "\"note\": \"leave at the door, ring twice\"}",
+				      2000 + i % 25);
+	}
+	rp_buf_printf(&b, "]}");
+	return b;
+}
+
+static struct rp_buf text_body(size_t target)
+{
+	struct rp_buf b;
+	rp_buf_init(&b, 1 << 24);
+	for (int i = 0; rp_buf_len(&b) < target; i++) {
+		rp_buf_printf(&b, "2026-11-22T10:%02d:%02dZ INFO order %d shipped to warehouse %d, "
+				  "3 parcels, tracking ZX%08d, version 4.%d.%d\n",
+			      i % 60, i % 60, 100000 + i, i % 9, i * 7919, i % 10, i % 7);
+		if (i % 8 == 0)
+			rp_buf_printf(&b, "2026-11-22T10:%02d:00Z WARN customer mail%d@corp.io paid with "
+					  "card 4111 1111 1111 1111 from 81.2.69.%d\n",
+				      i % 60, i, i % 250);
+	}
+	return b;
+}
+
+struct shape {
+	const char *method, *target;
+	const char *const *reqh;
+	struct rp_slice reqb;
+	const char *const *resph;
+	struct rp_slice respb;
+};
+
+/* Builds an exchange whose strings point at |s| (nothing copied). */
+static struct rp_exchange *make(const struct shape *s)
+{
+	struct rp_exchange *x = rp_exchange_new();
+	x->req.method = rp_slice_str(s->method);
+	x->req.target = rp_slice_str(s->target);
+	for (size_t i = 0; s->reqh && s->reqh[i]; i += 2)
+		rp_headers_add_ref(&x->req.m.headers, x->pool, rp_slice_str(s->reqh[i]),
+				   rp_slice_str(s->reqh[i + 1]));
+	for (size_t i = 0; s->resph && s->resph[i]; i += 2)
+		rp_headers_add_ref(&x->resp.m.headers, x->pool, rp_slice_str(s->resph[i]),
+				   rp_slice_str(s->resph[i + 1]));
+	x->req.m.body = s->reqb;
+	x->resp.status = 200;
+	x->resp.m.body = s->respb;
+	return x;
+}
+
+/* This thread's CPU time in ns: on a machine shared with other work, wall
+ * time measures the neighbours as much as the code. */
+static int64_t cpu_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/* Runs |s| through |m| for |secs| of CPU time; returns exchanges per CPU
+ * second (best of 3 rounds). */
+static double run(const struct rp_mask *m, const struct shape *s, double secs)
+{
+	double best = 0;
+	for (int round = 0; round < 3; round++) {
+		int64_t t0 = cpu_ns(), end = t0 + (int64_t)(secs / 3 * 1e9), now;
+		uint64_t n = 0;
+		do {
+			for (int k = 0; k < 64; k++) {
+				struct rp_exchange *x = make(s);
+				rp_mask_apply(m, x, NULL);
+				rp_exchange_free(x);
+			}
+			n += 64;
+			now = cpu_ns();
+		} while (now < end);
+		double rate = (double)n / ((double)(now - t0) / 1e9);
+		if (rate > best)
+			best = rate;
+	}
+	return best;
+}
+
+int main(int argc, char **argv)
+{
+	double secs = argc > 1 ? atof(argv[1]) : 1.0;
+	char path[4096];
+	snprintf(path, sizeof(path), "%s/masks/default.rules", RP_SRCDIR);
+	struct rp_mask_rules *rules = NULL;
+	struct rp_mask_error err;
+	if (rp_mask_rules_load(path, &rules, &err)) {
+		fprintf(stderr, "mask_bench: %s:%u:%u: %s\n", err.file, err.line, err.col, err.msg);
+		return 1;
+	}
+	struct rp_mask *m = NULL;
+	static const char key[] = "mask bench key 0123456789abcdef";
+	rp_mask_new(rules, key, sizeof(key) - 1, &m);
+
+	static const char *const json_h[] = {"Content-Type", "application/json", NULL};
+	static const char *const text_h[] = {"Content-Type", "text/plain; charset=utf-8", NULL};
+	printf("mask_bench: default.rules (%s), one thread, per CPU second, best of 3 rounds of %.1fs\n",
+	       rp_mask_digest(m), secs / 3);
+	size_t sizes[] = {1024, 16384};
+	int only_api = argc > 2 && strcmp(argv[2], "api") == 0;
+	for (size_t k = 0; k < RP_ARRAY_LEN(sizes) && !only_api; k++) {
+		struct rp_buf with = json_orders(1, sizes[k]), without = json_orders(0, sizes[k]),
+			      text = text_body(sizes[k]);
+		struct shape sj = {"GET", "/api/orders?page=1", NULL, RP_SLICE_NULL, json_h,
+				   rp_buf_slice(&with)};
+		struct shape sn = {"GET", "/api/orders?page=1", NULL, RP_SLICE_NULL, json_h,
+				   rp_buf_slice(&without)};
+		struct shape st = {"GET", "/logs/today", NULL, RP_SLICE_NULL, text_h,
+				   rp_buf_slice(&text)};
+		double rj = run(m, &sj, secs), rn = run(m, &sn, secs), rt = run(m, &st, secs);
+		printf("  %5zu B JSON, personal data:  %8.1f MB/s  %7.2f us/body\n", rp_buf_len(&with),
+		       rj * (double)rp_buf_len(&with) / 1e6, 1e6 / rj);
+		printf("  %5zu B JSON, none:           %8.1f MB/s  %7.2f us/body\n", rp_buf_len(&without),
+		       rn * (double)rp_buf_len(&without) / 1e6, 1e6 / rn);
+		printf("  %5zu B text (logs):          %8.1f MB/s  %7.2f us/body\n", rp_buf_len(&text),
+		       rt * (double)rp_buf_len(&text) / 1e6, 1e6 / rt);
+		rp_buf_dispose(&with);
+		rp_buf_dispose(&without);
+		rp_buf_dispose(&text);
+	}
+
+	/* a typical API call: credentials, cookies, a small JSON request, a 1 KB
+	 * JSON response */
+	struct rp_buf resp = json_orders(1, 1024);
+	static const char *const reqh[] = {
+		"Host", "api.shop.example", "User-Agent", "Mozilla/5.0 (X11; Linux x86_64) Chrome/156.0.0.0",
+		"Accept", "application/json", "Accept-Encoding", "gzip, br", "Authorization",
+		"Bearer eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NSJ9.c2lnbmF0dXJlLXNpZ25hdHVyZQ",
+		"Cookie", "sid=8c1f0e9a7b2d4c6e; theme=dark; _ga=GA1.2.1234567.1700000000",
+		"Content-Type", "application/json", "X-Request-Id", "5f0c2a9e-8b1d-4e6f-9a3c-2d7e8f1a0b4c",
+		NULL};
+	static const char *const resph[] = {"Content-Type", "application/json", "Cache-Control",
+					    "no-store", "Set-Cookie", "sid=8c1f0e9a7b2d4c6e; Path=/; HttpOnly",
+					    "Content-Length", "1100", NULL};
+	struct shape api = {"POST", "/api/v2/orders/search?customer=42&page=1", reqh,
+			    RP_SLICE_LIT("{\"query\": {\"status\": \"shipped\", \"email\": \"jane@mail.com\"}, "
+					 "\"limit\": 10}"),
+			    resph, rp_buf_slice(&resp)};
+	double re = run(m, &api, secs);
+	printf("  API exchange (9 req headers, JSON 88 B up, %zu B down): %8.0f exchanges/s  %6.2f us each\n",
+	       rp_buf_len(&resp), re, 1e6 / re);
+	rp_buf_dispose(&resp);
+	rp_mask_free(m);
+	return 0;
+}

@@ -1,0 +1,15 @@
+# src/diff: response parity diff, noise rules, route templates (pure: libc,
+# jansson, PCRE2)
+libreprise_core_la_SOURCES += src/diff/diff.c src/diff/json.c src/diff/text.c \
+	src/diff/jpath.c src/diff/noise.c src/diff/route.c src/diff/sha256.c \
+	src/diff/diff-int.h include/reprise/diff.h
+
+check_PROGRAMS += tests/unit/diff/diff_test tests/unit/diff/patch_test
+TESTS += tests/unit/diff/diff_test tests/unit/diff/patch_test
+tests_unit_diff_diff_test_SOURCES = tests/unit/diff/diff_test.c
+tests_unit_diff_diff_test_CFLAGS = $(TEST_CFLAGS)
+tests_unit_diff_diff_test_LDADD = $(TEST_LIBS)
+tests_unit_diff_patch_test_SOURCES = tests/unit/diff/patch_test.c
+tests_unit_diff_patch_test_CFLAGS = $(TEST_CFLAGS)
+tests_unit_diff_patch_test_LDADD = $(TEST_LIBS)
+EXTRA_DIST += tests/data/diff

@@ -1,0 +1,359 @@
+/*
+ * mask-int: the types and functions the files of src/mask share — the rule
+ * line parser's output, compiled rules, the keyed pseudo-random function and
+ * the per-call masking context.  Not installed; unit tests include it to
+ * reach the parser and the fakes directly.
+ *
+ * Files: parse.c (one rule line, parser shape), rules.c (files, includes,
+ * compiling selectors, digest), detect.c (detectors), keyed.c (HMAC, tokens,
+ * fakes), apply.c (walking an exchange), json.c (in-place JSON), form.c (URL,
+ * urlencoded forms, cookies, multipart).
+ */
+#ifndef REPRISE_MASK_INT_H
+#define REPRISE_MASK_INT_H
+
+#define PCRE2_CODE_UNIT_WIDTH 8
+/* The HMAC and the fakes' streams use OpenSSL's SHA-256 block functions
+ * directly: their state is a plain struct that a call copies on its stack,
+ * where the EVP interface allocates per copy and looks providers up. */
+#define OPENSSL_SUPPRESS_DEPRECATED
+#include <openssl/evp.h>
+#include <openssl/sha.h>
+#include <pcre2.h>
+
+#include "reprise/limits.h"
+#include "reprise/mask.h"
+
+/* ---- parse.c: one rule line -------------------------------------------------- */
+
+#define RP_MASK_MAX_CONDS 8
+
+/* A token of a rule line: its raw text (quotes still in it) and 1-based
+ * column.  |quoted| says whether it holds a quote to remove. */
+struct rp_mask_tok {
+	struct rp_slice raw;
+	unsigned col;
+	int quoted;
+};
+
+enum rp_mask_syn_kind {
+	RP_MASK_SYN_EMPTY = 0, /* blank or comment */
+	RP_MASK_SYN_INCLUDE,   /* include FILE: |selector| is the file */
+	RP_MASK_SYN_STATIC,    /* static COND...: only |conds| */
+	RP_MASK_SYN_RULE,      /* SCOPE SELECTOR ACTION COND... */
+};
+
+/* A parsed line; every slice points into the line given to the parser. */
+struct rp_mask_syntax {
+	enum rp_mask_syn_kind kind;
+	struct rp_mask_tok scope, selector, action;
+	struct rp_mask_tok conds[RP_MASK_MAX_CONDS]; /* "key=value" */
+	unsigned nconds;
+	unsigned end_col; /* column just past the last token */
+};
+
+/* Parses one line (without its newline).  Returns 0 and fills |out|, or
+ * RP_E_FORMAT with |*col| the 1-based column of the fault and |*why| a static
+ * message.  Checks the shape only (keywords, counts, quoting); selectors and
+ * conditions are checked when compiled.  No allocation, no I/O. */
+int rp_mask_parse_line(struct rp_slice line, struct rp_mask_syntax *out, unsigned *col,
+		       const char **why);
+
+/* Copies |raw| into |out| (at least raw.n bytes) with quotes removed (inside
+ * a quoted run a backslash before the quote character stands for it; other
+ * backslashes are kept).  Returns the length written. */
+size_t rp_mask_unquote(struct rp_slice raw, char *out);
+
+/* ---- rules.c: compiled rules ------------------------------------------------------ */
+
+enum rp_mask_scope {
+	SC_HEADER, SC_COOKIE, SC_SET_COOKIE, SC_QUERY, SC_PATH, SC_JSON, SC_FORM,
+	SC_TEXT, SC_BODY, SC_CLIENT, SC_COUNT
+};
+
+enum rp_mask_action {
+	ACT_REDACT, ACT_HASH, ACT_TOKENIZE, ACT_KEEP_LAST, ACT_FAKE, ACT_KEEP, ACT_REPORT
+};
+
+/* A name or glob ('*' any run, '?' one byte), matched ASCII case-blind. */
+struct rp_mask_name {
+	struct rp_slice s;
+	int glob;
+};
+
+struct rp_mask_names {
+	struct rp_mask_name *v;
+	size_t n;
+};
+
+enum { JS_NAME, JS_ANY, JS_INDEX };
+
+/* One JSON path step; |desc| for recursive descent ("..") before it. */
+struct rp_mask_jstep {
+	uint8_t desc, kind;
+	uint32_t index;
+	struct rp_mask_names names; /* JS_NAME: a union of names */
+};
+
+enum { PS_LIT, PS_ANY, PS_ANYMANY, PS_MASK };
+
+struct rp_mask_pseg {
+	int kind;
+	struct rp_slice lit;
+};
+
+#define RP_MASK_IN_REQ 1u
+#define RP_MASK_IN_RESP 2u
+
+struct rp_mask_cond {
+	struct rp_mask_names types, methods, routes;
+	unsigned in; /* RP_MASK_IN_* bits */
+};
+
+struct rp_mask_rule {
+	enum rp_mask_scope scope;
+	enum rp_mask_action act;
+	unsigned keep_last;
+	struct rp_mask_names names;   /* header, cookie, set-cookie, query, form */
+	struct rp_mask_jstep *steps;  /* json */
+	size_t nsteps;
+	struct rp_mask_pseg *segs;    /* path template */
+	size_t nsegs;
+	pcre2_code *re;               /* path ~REGEX, text ~REGEX */
+	int re_groups;                /* capture groups in |re| */
+	uint32_t detectors;           /* text: detector bits */
+	struct rp_mask_cond cond;
+	const char *file;
+	unsigned line;
+	unsigned index;               /* position in the set: first wins */
+	const char *canon;            /* canonical text */
+};
+
+struct rp_mask_rules {
+	struct rp_pool *pool;         /* everything below, but the PCRE2 codes */
+	struct rp_mask_rule *v;
+	size_t n, cap;
+	struct rp_mask_cond *statics; /* `static` lines */
+	size_t nstatics, capstatics;
+	pcre2_match_context *mctx;    /* shared, read-only: match limits */
+	uint32_t max_ovector;         /* largest capture count + 1 */
+	int needs_key;                /* some rule hashes, tokenizes or fakes */
+	char digest[80];
+};
+
+/* Adds the canonical-ordered copy of a rule built by code (audits). */
+struct rp_mask_rules *rp_mask_rules_new_empty(void);
+void rp_mask_rules_finish(struct rp_mask_rules *r);
+
+/* ASCII case-blind glob match of |s| against |pat|. */
+int rp_mask_glob(struct rp_slice pat, struct rp_slice s);
+/* 1 when some name of |l| matches |s|. */
+int rp_mask_names_match(const struct rp_mask_names *l, struct rp_slice s);
+/* Route glob: '*' within a segment, '**' across; a pattern without '/'
+ * matches the last segment. */
+int rp_mask_route_match(struct rp_slice pat, struct rp_slice path);
+
+/* ---- detect.c: shared with the fakes -------------------------------------------- */
+
+/* The detectors that could match somewhere in |v| (a bit set), from one
+ * cheap pass that counts digits, capitals, dots, colons and looks for '@',
+ * "eyJ" and the like: most values are ruled out for every detector. */
+uint32_t rp_mask_possible(struct rp_slice v);
+
+int rp_mask_luhn_ok(const uint8_t *digits, size_t n);
+/* The check digit that makes |digits| (n digits, without it) Luhn-valid. */
+unsigned rp_mask_luhn_digit(const uint8_t *digits, size_t n);
+/* mod-97 of an IBAN written country, check, BBAN (spaces skipped). */
+unsigned rp_mask_iban_mod97(struct rp_slice iban);
+/* Public tag a fake of kind |kind| carries: a function of the digits (or
+ * characters) |in| that fakes set and audits recompute.  Returns a number
+ * below |mod|. */
+unsigned rp_mask_fake_tag(const char *kind, const uint8_t *in, size_t n, unsigned mod);
+
+/* A phone number as the detector read it. */
+enum { PH_E164, PH_NANP, PH_TRUNK0 };
+struct rp_mask_phone {
+	int form;
+	size_t pos[20];  /* offsets of the digits in the text */
+	unsigned ndigits;
+	unsigned cc;     /* digits of the country code (E.164), or of a leading
+			    "1" (NANP) */
+	unsigned nanp_at;/* index of the first NANP area-code digit, or ~0 */
+};
+/* Parses a phone number starting exactly at |at| of |t|; returns its end (0
+ * when there is none).  |flags| as rp_mask_detect. */
+size_t rp_mask_phone_at(struct rp_slice t, size_t at, struct rp_mask_phone *ph);
+
+/* ---- keyed.c: HMAC, tokens, fakes ---------------------------------------------- */
+
+struct rp_mask_key {
+	SHA256_CTX inner, outer; /* SHA-256 after absorbing the padded key */
+	char fingerprint[64];
+};
+
+int rp_mask_key_init(struct rp_mask_key *k, const void *key, size_t n);
+void rp_mask_key_dispose(struct rp_mask_key *k);
+
+/* HMAC-SHA-256 of the concatenation of |parts| under |k|.  Reads |k| only:
+ * any number of threads may use one key. */
+void rp_mask_hmac(const struct rp_mask_key *k, const struct rp_slice *parts, size_t nparts,
+		  uint8_t out[32]);
+
+/* A stream of pseudo-random bytes derived from a seed (SHA-256 counter mode). */
+struct rp_mask_prf {
+	uint8_t seed[32], block[32];
+	uint32_t counter;
+	unsigned used;
+};
+void rp_mask_prf_init(struct rp_mask_prf *r, const struct rp_mask_key *k, const char *label,
+		      struct rp_slice value);
+unsigned rp_mask_prf_below(struct rp_mask_prf *r, unsigned n);
+
+/* What a value is, for fakes and normalisation. */
+enum rp_mask_kind {
+	K_GENERIC = -1, /* class-preserving: digits, letters, punctuation kept */
+	K_NUMBER = -2,  /* a number: digits only */
+	K_DATE = -3,    /* YYYY-MM-DD */
+	/* >= 0: an rp_mask_detector */
+};
+
+/* Classifies |v| (a whole value) for fakes: a detector whose syntax it
+ * matches whole, else number, date or generic. */
+int rp_mask_classify(struct rp_slice v);
+
+/* The replacement for |v| under |act| (|keep_last| for ACT_KEEP_LAST) and
+ * kind |kind|, allocated in |pool| (or |v| itself when unchanged).  |k|
+ * serves hash, tokenize and fake. */
+struct rp_slice rp_mask_transform(const struct rp_mask_key *k, struct rp_pool *pool, enum rp_mask_action act,
+				  unsigned keep_last, int kind, struct rp_slice v);
+
+/* ---- the compiled mask and a call's context ------------------------------------------- */
+
+/* Rules of one scope by the names they select (ASCII lowercase): a rule
+ * whose names are all exact sits under each of them; a rule with a glob (or
+ * a json rule whose last step is not a name) is in |always|.  Rule numbers
+ * are indexes into the rule set, ascending, so candidates come in file
+ * order. */
+struct rp_mask_index_slot {
+	struct rp_slice name;
+	uint64_t hash;
+	uint32_t *rules;
+	uint32_t n, cap;
+};
+
+struct rp_mask_index {
+	struct rp_mask_index_slot *slots;
+	size_t cap, used;
+	uint32_t *always;
+	size_t nalways;
+};
+
+/* Candidates for |name| in file order: the exact ones merged with |always|. */
+struct rp_mask_cands {
+	const uint32_t *a, *b;
+	size_t na, nb, ia, ib;
+};
+void rp_mask_cands_init(struct rp_mask_cands *it, const struct rp_mask_index *ix,
+			struct rp_slice name);
+/* Next candidate rule number; 0 at the end.  |*exact| says it came by name. */
+int rp_mask_cands_next(struct rp_mask_cands *it, uint32_t *rule, int *exact);
+
+struct rp_mask {
+	struct rp_mask_rules *rules;
+	struct rp_mask_key key;
+	int keyed;
+	int audit;             /* report-only mask */
+	unsigned audit_flags;
+	/* rules by scope, in file order */
+	const struct rp_mask_rule **by_scope[SC_COUNT];
+	size_t nby_scope[SC_COUNT];
+	struct rp_mask_index index[SC_COUNT]; /* header, cookie, query, form, json */
+};
+
+struct rp_mask_edit_v {
+	size_t at, len;        /* span of the input replaced */
+	struct rp_slice rep;   /* replacement, already encoded for the context */
+};
+
+struct rp_mask_edits {
+	struct rp_mask_edit_v *v;
+	size_t n, cap;
+};
+
+void rp_mask_edits_push(struct rp_mask_edits *e, size_t at, size_t len, struct rp_slice rep);
+void rp_mask_edits_free(struct rp_mask_edits *e);
+/* |in| with the sorted, disjoint edits applied, in |pool|. */
+struct rp_slice rp_mask_splice(struct rp_pool *pool, struct rp_slice in,
+			       const struct rp_mask_edits *e);
+
+/* Per-call state: rp_mask_apply builds one on its stack. */
+struct rp_mask_ctx {
+	const struct rp_mask *m;
+	struct rp_exchange *x;
+	struct rp_pool *pool;
+	const struct rp_mask_apply_opts *opts;
+	pcre2_match_data *md;  /* made on first use: see rp_mask_ctx_md */
+	unsigned dir;          /* RP_MASK_IN_REQ or RP_MASK_IN_RESP */
+	/* rules active for the message being masked, by scope, file order */
+	const struct rp_mask_rule **active[SC_COUNT];
+	size_t nactive[SC_COUNT];
+	uint8_t *is_active;    /* by rule number, for the message being masked */
+	int8_t *route_memo;    /* route verdicts by rule, then by static line */
+	uint32_t text_bits;    /* detectors of the active text rules */
+	unsigned text_regex;   /* active text rules with a regular expression */
+	int body_static;       /* body left alone: a static asset */
+	int changed;           /* something was edited */
+	unsigned depth;        /* body nesting (multipart parts) */
+	char where[512];       /* location being masked, for traces */
+	size_t wlen;
+};
+
+/* The call's PCRE2 match data, made on first use (most rule sets have no
+ * regular expression). */
+pcre2_match_data *rp_mask_ctx_md(struct rp_mask_ctx *c);
+
+/* Appends to / truncates the trace location. */
+size_t rp_mask_where_push(struct rp_mask_ctx *c, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+void rp_mask_where_pop(struct rp_mask_ctx *c, size_t len);
+/* Appends |s| shown safely (printable ASCII, others as \xNN), bounded. */
+size_t rp_mask_where_push_slice(struct rp_mask_ctx *c, const char *prefix, struct rp_slice s);
+
+/* Reports an edit to the trace, if any. */
+void rp_mask_trace(struct rp_mask_ctx *c, const struct rp_mask_rule *r, int detector,
+		   struct rp_slice before, struct rp_slice after);
+
+/* Applies structural rule |r| (or, with |r| NULL, nothing) to the decoded
+ * value |v|: the replacement (or |v|), traced.  |kind| hints the detector
+ * when known (-1 otherwise). */
+struct rp_slice rp_mask_act(struct rp_mask_ctx *c, const struct rp_mask_rule *r, int kind,
+			    struct rp_slice v);
+
+/* Runs the active text rules over the decoded value |v|; returns the masked
+ * value (or |v| when nothing matched). */
+struct rp_slice rp_mask_text(struct rp_mask_ctx *c, struct rp_slice v);
+
+/* First active rule of |scope| whose names match |name|, or NULL. */
+const struct rp_mask_rule *rp_mask_find_named(struct rp_mask_ctx *c, enum rp_mask_scope scope,
+					      struct rp_slice name);
+
+/* Bodies by media type.  Each returns the masked body (or |body|). */
+struct rp_slice rp_mask_body(struct rp_mask_ctx *c, struct rp_slice ctype, struct rp_slice body);
+struct rp_slice rp_mask_json(struct rp_mask_ctx *c, struct rp_slice body);
+struct rp_slice rp_mask_urlencoded(struct rp_mask_ctx *c, enum rp_mask_scope scope,
+				   struct rp_slice s);
+struct rp_slice rp_mask_multipart(struct rp_mask_ctx *c, struct rp_slice ctype,
+				  struct rp_slice body, int *ok);
+/* The request target (origin or absolute form): path segments and query. */
+struct rp_slice rp_mask_target(struct rp_mask_ctx *c, struct rp_slice target, int with_path_rules);
+/* Cookie request header value, and a Set-Cookie value. */
+struct rp_slice rp_mask_cookie_header(struct rp_mask_ctx *c, struct rp_slice v);
+struct rp_slice rp_mask_set_cookie(struct rp_mask_ctx *c, struct rp_slice v);
+
+/* JSON string escaping (quotes not included), into |out|. */
+void rp_mask_json_escape(struct rp_buf *out, struct rp_slice s);
+
+/* Media type of a Content-Type value, lowercase in |pool| ("" when none). */
+struct rp_slice rp_mask_media_type(struct rp_pool *pool, struct rp_slice ctype);
+
+#endif

@@ -1,0 +1,908 @@
+/*
+ * apply_test: what rp_mask_apply does to exchanges — every action, JSON
+ * paths (recursive descent, arrays, unions, containers, first rule wins,
+ * escapes, malformed and truncated documents), urlencoded and multipart
+ * forms, cookies, targets and URL headers, regexes, lengths, content
+ * codings (decoded here, or redacted whole when they do not decode), static
+ * assets, conditions, the client address, audits before and after masking,
+ * determinism within and across keys (golden tokens pin it across
+ * processes and builds), and concurrent use from several threads.
+ */
+#include "config.h"
+
+#include <jansson.h>
+#include <pthread.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <cmocka.h>
+
+#include "../../../src/mask/mask-int.h"
+#include "reprise/coding.h"
+
+static const char KEY[] = "unit-test-key-0123456789abcdef";
+
+static struct rp_mask *mk_key(const char *rules, const char *key)
+{
+	struct rp_mask_rules *r = NULL;
+	struct rp_mask_error err;
+	if (rp_mask_rules_parse("t.rules", rules, strlen(rules), &r, &err)) {
+		fprintf(stderr, "t.rules:%u:%u: %s\n", err.line, err.col, err.msg);
+		fail();
+	}
+	struct rp_mask *m = NULL;
+	assert_int_equal(rp_mask_new(r, key, strlen(key), &m), 0);
+	return m;
+}
+
+static struct rp_mask *mk(const char *rules)
+{
+	return mk_key(rules, KEY);
+}
+
+static struct rp_mask *mk_file(const char *name)
+{
+	char p[512];
+	snprintf(p, sizeof(p), "%s/masks/%s", RP_SRCDIR, name);
+	struct rp_mask_rules *r = NULL;
+	assert_int_equal(rp_mask_rules_load(p, &r, NULL), 0);
+	struct rp_mask *m = NULL;
+	assert_int_equal(rp_mask_new(r, KEY, strlen(KEY), &m), 0);
+	return m;
+}
+
+/* Headers as NULL-terminated name, value pairs. */
+static void add_headers(struct rp_exchange *x, struct rp_headers *h, const char *const *kv)
+{
+	for (size_t i = 0; kv && kv[i]; i += 2)
+		rp_headers_add(h, x->pool, rp_slice_str(kv[i]), rp_slice_str(kv[i + 1]));
+}
+
+static struct rp_exchange *ex(const char *method, const char *target, const char *const *reqh,
+			      struct rp_slice reqb, const char *const *resph, struct rp_slice respb)
+{
+	struct rp_exchange *x = rp_exchange_new();
+	x->req.method = rp_pool_dup(x->pool, rp_slice_str(method));
+	x->req.target = rp_pool_dup(x->pool, rp_slice_str(target));
+	x->req.scheme = RP_SLICE_LIT("http");
+	x->req.authority = RP_SLICE_LIT("api.test");
+	add_headers(x, &x->req.m.headers, reqh);
+	x->req.m.body = rp_pool_dup(x->pool, reqb);
+	x->resp.status = 200;
+	add_headers(x, &x->resp.m.headers, resph);
+	x->resp.m.body = rp_pool_dup(x->pool, respb);
+	return x;
+}
+
+static struct rp_slice hv(const struct rp_headers *h, const char *name)
+{
+	const struct rp_header *hd = rp_headers_get(h, rp_slice_str(name));
+	assert_non_null(hd);
+	return hd->value;
+}
+
+static char *str(struct rp_slice s)
+{
+	static char bufs[8][65536];
+	static int k;
+	char *b = bufs[k++ & 7];
+	snprintf(b, sizeof(bufs[0]), "%.*s", (int)s.n, (const char *)s.p);
+	return b;
+}
+
+static int has(struct rp_slice s, const char *needle)
+{
+	return memmem(s.p, s.n, needle, strlen(needle)) != NULL;
+}
+
+static int is_token(struct rp_slice s)
+{
+	return s.n == 24 && memcmp(s.p, "tok_", 4) == 0;
+}
+
+/* ---- actions --------------------------------------------------------------------- */
+
+static void actions(void **state)
+{
+	(void)state;
+	struct rp_mask *m = mk("header X-R redact\n"
+			       "header X-H,X-H2 hash\n"
+			       "header X-T tokenize\n"
+			       "header X-K,X-K2 keep-last=4\n"
+			       "header X-F fake\n"
+			       "header X-Keep keep\n"
+			       "text email fake\n");
+	const char *h[] = {"X-R", "secret",   "X-H",   "john@x.io", "X-H2", "JOHN@X.io",
+			   "X-T", "john@x.io", "X-K",  "4111 1111 1111 1111", "X-K2", "ab",
+			   "X-F", "john@x.io", "X-Keep", "john@x.io", "X-Other", "mail john@x.io now",
+			   NULL};
+	struct rp_exchange *x = ex("GET", "/", h, RP_SLICE_NULL, NULL, RP_SLICE_NULL);
+	assert_int_equal(rp_mask_apply(m, x, NULL), 0);
+	struct rp_headers *q = &x->req.m.headers;
+	assert_string_equal(str(hv(q, "X-R")), "REDACTED");
+	struct rp_slice hs = hv(q, "X-H");
+	assert_int_equal(hs.n, 64);
+	assert_true(rp_slice_eq(hs, hv(q, "X-H2"))); /* emails are normalised first */
+	assert_true(is_token(hv(q, "X-T")));
+	assert_string_equal(str(hv(q, "X-K")), "**** **** **** 1111");
+	assert_string_equal(str(hv(q, "X-K2")), "*b"); /* never more than half */
+	struct rp_slice f = hv(q, "X-F");
+	assert_true(rp_mask_detect_whole(RP_MASK_EMAIL, f, RP_MASK_DETECT_SYNTAX));
+	assert_true(has(f, "@example.com"));
+	assert_string_equal(str(hv(q, "X-Keep")), "john@x.io");
+	struct rp_slice o = hv(q, "X-Other");
+	assert_false(has(o, "john@x.io"));
+	/* the same value becomes the same fake wherever it is */
+	char want[128];
+	snprintf(want, sizeof(want), "mail %s now", str(f));
+	assert_string_equal(str(o), want);
+	assert_true(x->flags & RP_XF_MASKED);
+	rp_exchange_free(x);
+	rp_mask_free(m);
+}
+
+static struct rp_slice token_of(const char *key, const char *value)
+{
+	struct rp_mask *m = mk_key("header X tokenize\n", key);
+	const char *h[] = {"X", value, NULL};
+	struct rp_exchange *x = ex("GET", "/", h, RP_SLICE_NULL, NULL, RP_SLICE_NULL);
+	rp_mask_apply(m, x, NULL);
+	static char out[4][64];
+	static int k;
+	char *o = out[k++ & 3];
+	snprintf(o, 64, "%s", str(hv(&x->req.m.headers, "X")));
+	rp_exchange_free(x);
+	rp_mask_free(m);
+	return rp_slice_str(o);
+}
+
+static void determinism(void **state)
+{
+	(void)state;
+	struct rp_slice a = token_of(KEY, "john@x.io"), b = token_of(KEY, "john@x.io");
+	assert_true(rp_slice_eq(a, b));
+	struct rp_slice c = token_of("another-key-0123456789", "john@x.io");
+	assert_false(rp_slice_eq(a, c));
+	assert_false(rp_slice_eq(a, token_of(KEY, "jane@x.io")));
+	/* Golden values: HMAC-SHA-256 is the contract, so the same key gives
+	 * these tokens in every process, on every build, forever.  Check them
+	 * with Python: hmac.new(KEY, b"value\0john@x.io", sha256), the first 100
+	 * bits in base32 (a-z2-7); the fingerprint is the first 16 bytes of
+	 * hmac.new(KEY, b"reprise-mask-key-fingerprint-v1", sha256). */
+	assert_string_equal(str(a), "tok_nfbqdmkbw7qssgbs6wey");
+	struct rp_mask *m = mk("header X fake\n");
+	const char *h[] = {"X", "4111111111111111", NULL};
+	struct rp_exchange *x = ex("GET", "/", h, RP_SLICE_NULL, NULL, RP_SLICE_NULL);
+	rp_mask_apply(m, x, NULL);
+	assert_string_equal(str(hv(&x->req.m.headers, "X")), "4111720010931096");
+	assert_string_equal(rp_mask_key_fingerprint(m), "hmac-sha256:d05b28b6ad304237765a66b75fa1a2ce");
+	rp_exchange_free(x);
+	rp_mask_free(m);
+	/* keys outside the allowed sizes are refused */
+	struct rp_mask_rules *r = NULL;
+	assert_int_equal(rp_mask_rules_parse("t", "", 0, &r, NULL), 0);
+	assert_int_equal(rp_mask_new(r, "short", 5, &m), RP_E_USAGE);
+}
+
+/* ---- JSON ----------------------------------------------------------------------- */
+
+static json_t *parse(struct rp_slice s)
+{
+	json_error_t e;
+	json_t *j = json_loadb((const char *)s.p, s.n, 0, &e);
+	if (!j)
+		fprintf(stderr, "not JSON (%s) at %d: %s\n", e.text, e.position, str(s));
+	assert_non_null(j);
+	return j;
+}
+
+/* The member at dotted |path| ("user.email"). */
+static json_t *json_path_get(json_t *root, const char *path)
+{
+	char buf[256];
+	snprintf(buf, sizeof(buf), "%s", path);
+	json_t *v = root;
+	for (char *save = NULL, *k = strtok_r(buf, ".", &save); k && v; k = strtok_r(NULL, ".", &save))
+		v = json_object_get(v, k);
+	return v;
+}
+
+static const char *jstr(json_t *root, const char *path)
+{
+	json_t *v = json_path_get(root, path);
+	return v ? json_string_value(v) : NULL;
+}
+
+static void json_paths(void **state)
+{
+	(void)state;
+	struct rp_mask *m = mk("json $.user.email fake\n"
+			       "json $..password redact\n"
+			       "json $.items[*].card fake\n"
+			       "json $.items[1].sku tokenize\n"
+			       "json $['first name'] keep-last=1\n"
+			       "json $.address fake\n"
+			       "json $..['pin','cvv'] redact\n"
+			       "text email fake\n");
+	const char *body =
+		"{\"user\": {\"email\": \"a@b.io\", \"password\": \"p\\\"w\", \"Name\": \"Ann\", "
+		"\"active\": true, \"age\": 41, \"meta\": null},\n"
+		" \"items\": [{\"card\": \"4111111111111111\", \"sku\": \"X1\"}, "
+		"{\"card\": 5555555555554444, \"sku\": \"X2\"}],\n"
+		" \"first name\": \"Bob\", \"nested\": {\"deep\": {\"PASSWORD\": \"x\", "
+		"\"list\": [1, {\"password\": \"y\", \"cvv\": 123}]}},\n"
+		" \"address\": {\"street\": \"1 Main St\", \"zip\": 12345, \"geo\": [1.5, -2.25], "
+		"\"ok\": false},\n"
+		" \"esc\": \"mail: b\\u0040c.org\", \"a@b.io\": 1, \"n\": 12\n}";
+	const char *ct[] = {"Content-Type", "application/json; charset=utf-8", NULL};
+	struct rp_exchange *x = ex("POST", "/", ct, rp_slice_str(body), NULL, RP_SLICE_NULL);
+	rp_mask_apply(m, x, NULL);
+	struct rp_slice out = x->req.m.body;
+	json_t *j = parse(out);
+	const char *em = jstr(j, "user.email");
+	assert_non_null(strstr(em, "@example.com"));
+	assert_string_equal(jstr(j, "user.password"), "REDACTED");
+	assert_string_equal(jstr(j, "nested.deep.PASSWORD"), "REDACTED"); /* names match case-blind */
+	json_t *list = json_object_get(json_object_get(json_object_get(j, "nested"), "deep"), "list");
+	assert_string_equal(json_string_value(json_object_get(json_array_get(list, 1), "password")),
+			    "REDACTED");
+	assert_string_equal(json_string_value(json_object_get(json_array_get(list, 1), "cvv")),
+			    "REDACTED"); /* a redacted number becomes the marker string */
+	assert_int_equal(json_integer_value(json_array_get(list, 0)), 1);
+	json_t *items = json_object_get(j, "items");
+	const char *c0 = json_string_value(json_object_get(json_array_get(items, 0), "card"));
+	assert_int_equal(strlen(c0), 16);
+	assert_true(rp_mask_detect_whole(RP_MASK_CARD, rp_slice_str(c0), 0));
+	assert_string_not_equal(c0, "4111111111111111");
+	json_t *c1 = json_object_get(json_array_get(items, 1), "card");
+	assert_true(json_is_integer(c1)); /* a number stays a number */
+	char c1s[32];
+	snprintf(c1s, sizeof(c1s), "%lld", (long long)json_integer_value(c1));
+	assert_true(rp_mask_detect_whole(RP_MASK_CARD, rp_slice_str(c1s), 0));
+	assert_string_equal(json_string_value(json_object_get(json_array_get(items, 0), "sku")), "X1");
+	assert_true(is_token(rp_slice_str(
+		json_string_value(json_object_get(json_array_get(items, 1), "sku")))));
+	assert_string_equal(jstr(j, "first name"), "**b");
+	/* a container: every string and number inside, same shape */
+	json_t *addr = json_object_get(j, "address");
+	const char *street = json_string_value(json_object_get(addr, "street"));
+	assert_int_equal(strlen(street), 9);
+	assert_true(street[1] == ' ' && street[6] == ' ' && street[0] >= '1' && street[0] <= '9');
+	assert_string_not_equal(street, "1 Main St");
+	assert_true(json_is_integer(json_object_get(addr, "zip")));
+	assert_true(json_integer_value(json_object_get(addr, "zip")) >= 10000);
+	assert_int_not_equal(json_integer_value(json_object_get(addr, "zip")), 12345);
+	assert_true(json_is_real(json_array_get(json_object_get(addr, "geo"), 0)));
+	assert_true(json_is_false(json_object_get(addr, "ok")));
+	assert_true(json_is_true(json_path_get(j, "user.active")));
+	assert_int_equal(json_integer_value(json_path_get(j, "user.age")), 41);
+	assert_true(json_is_null(json_path_get(j, "user.meta")));
+	assert_string_equal(jstr(j, "user.Name"), "Ann");
+	/* escaped text is decoded, masked and escaped again */
+	assert_non_null(strstr(jstr(j, "esc"), "@example.com"));
+	assert_null(json_object_get(j, "a@b.io")); /* an email used as a member name */
+	assert_int_equal(json_integer_value(json_object_get(j, "n")), 12);
+	/* everything not masked keeps its bytes: spacing, order, spelling */
+	assert_true(has(out, "{\"user\": {\"email\": \""));
+	assert_true(has(out, "\"Name\": \"Ann\", \"active\": true, \"age\": 41, \"meta\": null},\n"));
+	assert_true(has(out, "\"geo\": ["));
+	assert_true(has(out, ", \"n\": 12\n}"));
+	/* the same email as a value, a path value and in text: one fake */
+	char want[128];
+	snprintf(want, sizeof(want), "\"%s\": 1", em);
+	assert_true(has(out, want));
+	json_decref(j);
+	rp_exchange_free(x);
+	rp_mask_free(m);
+}
+
+static struct rp_slice mask_json(const char *rules, const char *body)
+{
+	struct rp_mask *m = mk(rules);
+	const char *ct[] = {"Content-Type", "application/json", NULL};
+	struct rp_exchange *x = ex("POST", "/", ct, rp_slice_str(body), NULL, RP_SLICE_NULL);
+	rp_mask_apply(m, x, NULL);
+	struct rp_slice out = rp_slice_str(str(x->req.m.body));
+	rp_exchange_free(x);
+	rp_mask_free(m);
+	return out;
+}
+
+static void json_edges(void **state)
+{
+	(void)state;
+	const char *doc = "{\"user\": {\"email\": \"a@b.io\"}}";
+	/* first rule wins, whether it names the value or an ancestor */
+	assert_string_equal(str(mask_json("json $.user keep\njson $..email redact\n", doc)), doc);
+	assert_string_equal(str(mask_json("json $..email redact\njson $.user keep\n", doc)),
+			    "{\"user\": {\"email\": \"REDACTED\"}}");
+	/* keep also stops text rules */
+	assert_string_equal(str(mask_json("json $.user keep\ntext email redact\n", doc)), doc);
+	/* roots, wildcards, indexes, JSON lines */
+	assert_string_equal(str(mask_json("json $[*].e redact\njson $.e hash\n",
+					  "[{\"e\":\"x\"},{\"e\":\"y\",\"f\":\"z\"}]")),
+			    "[{\"e\":\"REDACTED\"},{\"e\":\"REDACTED\",\"f\":\"z\"}]");
+	struct rp_slice nd = mask_json("json $.e redact\n", "{\"e\":\"x\"}\n{\"e\":\"y\"}\n");
+	assert_string_equal(str(nd), "{\"e\":\"REDACTED\"}\n{\"e\":\"REDACTED\"}\n");
+	assert_string_equal(str(mask_json("json $.a.* redact\n", "{\"a\":{\"b\":1,\"c\":[2]},\"d\":3}")),
+			    "{\"a\":{\"b\":\"REDACTED\",\"c\":[\"REDACTED\"]},\"d\":3}");
+	assert_string_equal(str(mask_json("json $.a[1] redact\n", "{\"a\":[\"x\",\"y\",\"z\"]}")),
+			    "{\"a\":[\"x\",\"REDACTED\",\"z\"]}");
+	/* malformed: masked structurally as far as it parses, then as text */
+	struct rp_slice bad = mask_json("json $.p redact\ntext email redact\n",
+					"{\"p\": \"x\", \"l\": [1, 2,, \"c@d.io\"]");
+	assert_string_equal(str(bad), "{\"p\": \"REDACTED\", \"l\": [1, 2,, \"REDACTED\"]");
+	/* truncated inside a string: the cut value is still masked */
+	assert_string_equal(str(mask_json("json $..password redact\n",
+					  "{\"user\": {\"password\": \"hunt")),
+			    "{\"user\": {\"password\": \"REDACTED");
+	/* control characters and quotes in a replacement are escaped */
+	struct rp_slice kl = mask_json("json $.a keep-last=1\n", "{\"a\": \"x\\ny\\\"z\"}");
+	json_t *j = parse(kl);
+	json_decref(j);
+	/* deep nesting past the limit falls back to text, never crashes */
+	char deep[4096] = "";
+	for (int i = 0; i < 300; i++)
+		strcat(deep, "[");
+	strcat(deep, "\"a@b.io\"");
+	assert_false(has(mask_json("text email redact\n", deep), "a@b.io"));
+	/* no rules for JSON at all: the body is untouched */
+	assert_string_equal(str(mask_json("header X redact\n", doc)), doc);
+}
+
+/* ---- forms ------------------------------------------------------------------------ */
+
+static void urlencoded(void **state)
+{
+	(void)state;
+	struct rp_mask *m = mk("form password redact\nform e* fake\ntext phone fake\n");
+	const char *body = "name=Jane+Doe&email=jane%40gmail.com&password=p%26w&"
+			   "note=call+415-555-0123&empty=&flag";
+	const char *ct[] = {"Content-Type", "application/x-www-form-urlencoded", "Content-Length",
+			    "82", NULL};
+	struct rp_exchange *x = ex("POST", "/login", ct, rp_slice_str(body), NULL, RP_SLICE_NULL);
+	rp_mask_apply(m, x, NULL);
+	struct rp_slice out = x->req.m.body;
+	assert_true(has(out, "name=Jane+Doe&email="));
+	assert_true(has(out, "@example.com&password=REDACTED&note=call+"));
+	assert_false(has(out, "415-555-0123"));
+	assert_false(has(out, "jane"));
+	assert_true(has(out, "&empty=&flag"));
+	char cl[16];
+	snprintf(cl, sizeof(cl), "%zu", out.n);
+	assert_string_equal(str(hv(&x->req.m.headers, "Content-Length")), cl);
+	assert_int_equal(x->req.m.orig_len, strlen(body));
+	rp_exchange_free(x);
+	rp_mask_free(m);
+}
+
+static void multipart(void **state)
+{
+	(void)state;
+	struct rp_mask *m = mk("form email fake\njson $..password redact\ntext email,card fake\n");
+	static const uint8_t png[] = {0x89, 'P', 'N', 'G', 0, 1, 'a', '@', 'b', '.', 'i', 'o', 0, 0xff};
+	struct rp_buf b;
+	rp_buf_init(&b, 1 << 20);
+	rp_buf_printf(&b, "preamble\r\n--XyZ\r\nContent-Disposition: form-data; name=\"email\"\r\n\r\n"
+			  "a@b.io\r\n--XyZ\r\nContent-Disposition: form-data; name=\"comment\"\r\n\r\n"
+			  "card 4111 1111 1111 1111 thanks\r\n--XyZ\r\n"
+			  "Content-Disposition: form-data; name=\"avatar\"; filename=\"c@d.io.png\"\r\n"
+			  "Content-Type: image/png\r\n\r\n");
+	rp_buf_append(&b, png, sizeof(png));
+	rp_buf_printf(&b, "\r\n--XyZ\r\nContent-Disposition: form-data; name=\"meta\"\r\n"
+			  "Content-Type: application/json\r\n\r\n{\"password\": \"pw\"}\r\n--XyZ--\r\n");
+	const char *ct[] = {"Content-Type", "multipart/form-data; boundary=XyZ", NULL};
+	struct rp_exchange *x = ex("POST", "/upload", ct, rp_buf_slice(&b), NULL, RP_SLICE_NULL);
+	rp_mask_apply(m, x, NULL);
+	struct rp_slice out = x->req.m.body;
+	assert_false(has(out, "\r\n\r\na@b.io\r\n"));
+	assert_true(has(out, "name=\"email\"\r\n\r\n"));
+	assert_false(has(out, "4111 1111 1111 1111"));
+	assert_true(has(out, "card 4111 ")); /* issuer digits kept */
+	assert_false(has(out, "c@d.io")); /* file names are text */
+	assert_true(memmem(out.p, out.n, png, sizeof(png)) != NULL); /* binary left alone */
+	assert_true(has(out, "{\"password\": \"REDACTED\"}"));
+	assert_true(has(out, "preamble\r\n--XyZ\r\n"));
+	assert_true(has(out, "\r\n--XyZ--\r\n"));
+	rp_exchange_free(x);
+	rp_buf_dispose(&b);
+
+	/* no boundary: masked as text instead */
+	const char *ct2[] = {"Content-Type", "multipart/form-data", NULL};
+	x = ex("POST", "/upload", ct2, rp_slice_str("x a@b.io y"), NULL, RP_SLICE_NULL);
+	rp_mask_apply(m, x, NULL);
+	assert_false(has(x->req.m.body, "a@b.io"));
+	rp_exchange_free(x);
+	rp_mask_free(m);
+}
+
+/* ---- cookies, targets, URL headers -------------------------------------------------- */
+
+static void cookies(void **state)
+{
+	(void)state;
+	struct rp_mask *m = mk("cookie sid tokenize\ntext email fake\n");
+	const char *rq[] = {"Cookie", "sid=abc123; theme=dark; mail=a%40b.io; q=\"x@y.io\"", NULL};
+	const char *rs[] = {"Set-Cookie", "sid=abc123; Path=/; Domain=x.io; HttpOnly", NULL};
+	struct rp_exchange *x = ex("GET", "/", rq, RP_SLICE_NULL, rs, RP_SLICE_NULL);
+	rp_mask_apply(m, x, NULL);
+	struct rp_slice c = hv(&x->req.m.headers, "Cookie");
+	struct rp_slice sc = hv(&x->resp.m.headers, "Set-Cookie");
+	assert_true(has(c, "sid=tok_"));
+	assert_true(has(c, "; theme=dark; mail="));
+	assert_false(has(c, "a%40b.io"));
+	assert_false(has(c, "x@y.io"));
+	assert_true(has(c, "; q=\"")); /* quotes kept */
+	/* the session the response sets is the session the request sends */
+	char tok[32];
+	snprintf(tok, sizeof(tok), "%.*s", 24, (const char *)memmem(c.p, c.n, "tok_", 4));
+	assert_true(has(sc, tok));
+	assert_true(has(sc, "; Path=/; Domain=x.io; HttpOnly"));
+	rp_exchange_free(x);
+	rp_mask_free(m);
+}
+
+static void targets(void **state)
+{
+	(void)state;
+	struct rp_mask *m = mk("path /users/{}/orders/** tokenize\n"
+			       "path ~^[0-9]{6,}$ redact\n"
+			       "query email fake\n"
+			       "query token redact in=request\n"
+			       "text email fake\n");
+	const char *rh[] = {"Referer", "https://shop.io/cart?email=c%40d.io&x=1", NULL};
+	const char *sh[] = {"Location", "/next?token=abc&email=e@f.io", NULL};
+	struct rp_exchange *x =
+		ex("GET", "/users/jane@b.io/orders/12345678?email=a%40b.io&page=2&q=hello+world#frag",
+		   rh, RP_SLICE_NULL, sh, RP_SLICE_NULL);
+	rp_mask_apply(m, x, NULL);
+	struct rp_slice t = x->req.target;
+	assert_true(has(t, "/users/tok_"));
+	assert_true(has(t, "/orders/REDACTED?email="));
+	assert_false(has(t, "a%40b.io"));
+	assert_true(has(t, "@example.com&page=2&q=hello+world#frag"));
+	struct rp_slice ref = hv(&x->req.m.headers, "Referer");
+	assert_true(has(ref, "https://shop.io/cart?email="));
+	assert_false(has(ref, "c%40d.io"));
+	struct rp_slice loc = hv(&x->resp.m.headers, "Location");
+	assert_true(has(loc, "token=abc&email=")); /* in=request: not in responses */
+	assert_false(has(loc, "e@f.io"));
+	rp_exchange_free(x);
+
+	x = ex("GET", "http://api.test/users/x@y.io/orders", NULL, RP_SLICE_NULL, NULL, RP_SLICE_NULL);
+	rp_mask_apply(m, x, NULL);
+	assert_true(has(x->req.target, "http://api.test/users/tok_"));
+	rp_exchange_free(x);
+	rp_mask_free(m);
+}
+
+static void credentials(void **state)
+{
+	(void)state;
+	struct rp_mask *m = mk("header Authorization,Proxy-Authorization tokenize\nheader * redact\n"
+			       "text jwt,bearer tokenize\n");
+	const char *h[] = {"Authorization", "Bearer abc.def-123", "Proxy-Authorization",
+			   "Basic dXNlcjpwYXNz", "Content-Type", "text/plain", "Host", "api.test",
+			   "X-Thing", "v", NULL};
+	struct rp_exchange *x = ex("POST", "/", h, rp_slice_str("Bearer eyJhbGciOiJub25lIn0.eyJzdWIiOiJ4In0."),
+				   NULL, RP_SLICE_NULL);
+	rp_mask_apply(m, x, NULL);
+	struct rp_headers *q = &x->req.m.headers;
+	assert_true(has(hv(q, "Authorization"), "Bearer tok_"));
+	assert_true(has(hv(q, "Proxy-Authorization"), "Basic tok_"));
+	/* a glob never rewrites framing headers */
+	assert_string_equal(str(hv(q, "Content-Type")), "text/plain");
+	assert_string_equal(str(hv(q, "Host")), "api.test");
+	assert_string_equal(str(hv(q, "X-Thing")), "REDACTED");
+	assert_true(has(x->req.m.body, "Bearer tok_"));
+	rp_exchange_free(x);
+	rp_mask_free(m);
+}
+
+static void regexes(void **state)
+{
+	(void)state;
+	struct rp_mask *m = mk("text ~(?i)password=(\\S+) redact\ntext ~secret-[0-9]+ tokenize\n");
+	const char *ct[] = {"Content-Type", "text/plain", NULL};
+	struct rp_exchange *x = ex("POST", "/", ct,
+				   rp_slice_str("user=x PassWord=hunter2 ok secret-42 é secret-7"), NULL,
+				   RP_SLICE_NULL);
+	rp_mask_apply(m, x, NULL);
+	struct rp_slice b = x->req.m.body;
+	assert_true(has(b, "user=x PassWord=REDACTED ok tok_"));
+	assert_false(has(b, "secret-"));
+	assert_true(has(b, " é tok_"));
+	rp_exchange_free(x);
+	/* invalid UTF-8 in the subject does not stop a UTF-8 pattern */
+	static const uint8_t raw[] = {'a', 0xff, 0xfe, ' ', 's', 'e', 'c', 'r', 'e', 't', '-', '1'};
+	x = ex("POST", "/", ct, rp_slice(raw, sizeof(raw)), NULL, RP_SLICE_NULL);
+	rp_mask_apply(m, x, NULL);
+	assert_false(has(x->req.m.body, "secret-1"));
+	rp_exchange_free(x);
+	rp_mask_free(m);
+}
+
+/* ---- format preservation ------------------------------------------------------------ */
+
+static struct rp_slice fake_of(struct rp_mask *m, struct rp_pool *pool, const char *v)
+{
+	struct rp_slice s = rp_slice_str(v);
+	struct rp_slice out = rp_mask_transform(&m->key, pool, ACT_FAKE, 0, rp_mask_classify(s), s);
+	return out;
+}
+
+static void formats(void **state)
+{
+	(void)state;
+	struct rp_mask *m = mk("");
+	struct rp_pool *pool = rp_pool_new(0);
+	const char *cards[] = {"4111111111111111", "4111 1111 1111 1111", "5555-5555-5555-4444",
+			       "378282246310005", "6011111111111117", "4222222222222", "30569309025904",
+			       "2223000048400011", "6200000000000005"};
+	for (size_t i = 0; i < RP_ARRAY_LEN(cards); i++) {
+		struct rp_slice f = fake_of(m, pool, cards[i]);
+		assert_int_equal(f.n, strlen(cards[i]));
+		assert_true(rp_mask_detect_whole(RP_MASK_CARD, f, 0)); /* Luhn, issuer, length */
+		assert_false(rp_mask_detect_whole(RP_MASK_CARD, f, RP_MASK_DETECT_AUDIT));
+		assert_memory_equal(f.p, cards[i], 4);
+		assert_false(rp_slice_eq(f, rp_slice_str(cards[i])));
+		for (size_t k = 0; k < f.n; k++)
+			assert_int_equal(f.p[k] >= '0' && f.p[k] <= '9', cards[i][k] >= '0' && cards[i][k] <= '9');
+	}
+	const char *emails[] = {"john@gmail.com", "Jane.Doe+shop@gmail.com", "用户@例子.广告"};
+	for (size_t i = 0; i < RP_ARRAY_LEN(emails); i++) {
+		struct rp_slice f = fake_of(m, pool, emails[i]);
+		assert_true(rp_mask_detect_whole(RP_MASK_EMAIL, f, RP_MASK_DETECT_SYNTAX));
+		assert_false(rp_mask_detect_whole(RP_MASK_EMAIL, f, 0)); /* reserved domain */
+	}
+	const char *ibans[] = {"GB82 WEST 1234 5698 7654 32", "DE89370400440532013000",
+			       "FR1420041010050500013M02606"};
+	for (size_t i = 0; i < RP_ARRAY_LEN(ibans); i++) {
+		struct rp_slice f = fake_of(m, pool, ibans[i]);
+		assert_int_equal(f.n, strlen(ibans[i]));
+		assert_memory_equal(f.p, ibans[i], 2);
+		assert_int_equal(rp_mask_iban_mod97(f), 1);
+		assert_true(rp_mask_detect_whole(RP_MASK_IBAN, f, 0));
+		assert_false(rp_mask_detect_whole(RP_MASK_IBAN, f, RP_MASK_DETECT_AUDIT));
+	}
+	const char *phones[] = {"+14155550123", "+1 (415) 555-0123", "+44 20 7946 0958",
+				"(212) 555-0199", "415.555.0123", "020 7946 0958", "07700 900123"};
+	for (size_t i = 0; i < RP_ARRAY_LEN(phones); i++) {
+		struct rp_slice f = fake_of(m, pool, phones[i]);
+		assert_int_equal(f.n, strlen(phones[i]));
+		assert_true(rp_mask_detect_whole(RP_MASK_PHONE, f, 0));
+		assert_false(rp_mask_detect_whole(RP_MASK_PHONE, f, RP_MASK_DETECT_AUDIT));
+		assert_false(rp_slice_eq(f, rp_slice_str(phones[i])));
+	}
+	struct rp_slice ssn = fake_of(m, pool, "123-45-6789");
+	assert_true(ssn.n == 11 && ssn.p[0] == '9' && ssn.p[3] == '-' && ssn.p[6] == '-');
+	assert_true(rp_mask_detect_whole(RP_MASK_SSN, ssn, RP_MASK_DETECT_SYNTAX));
+	assert_false(rp_mask_detect_whole(RP_MASK_SSN, ssn, 0)); /* 9xx: never issued */
+	struct rp_slice ip4 = fake_of(m, pool, "81.2.69.160");
+	assert_true(has(ip4, "198.1"));
+	assert_true(rp_mask_detect_whole(RP_MASK_IPV4, ip4, RP_MASK_DETECT_SYNTAX));
+	assert_false(rp_mask_detect_whole(RP_MASK_IPV4, ip4, 0));
+	struct rp_slice ip6 = fake_of(m, pool, "2a00:1450:4009:81f::200e");
+	assert_true(rp_mask_detect_whole(RP_MASK_IPV6, ip6, RP_MASK_DETECT_SYNTAX));
+	assert_false(rp_mask_detect_whole(RP_MASK_IPV6, ip6, 0));
+	struct rp_slice aws = fake_of(m, pool, "AKIAIOSFODNN7ABCDEFG");
+	assert_true(rp_mask_detect_whole(RP_MASK_AWS_KEY, aws, 0));
+	assert_false(rp_mask_detect_whole(RP_MASK_AWS_KEY, aws, RP_MASK_DETECT_AUDIT));
+	struct rp_slice jwt = fake_of(m, pool, "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N");
+	assert_true(rp_mask_detect_whole(RP_MASK_JWT, jwt, 0));
+	assert_false(rp_mask_detect_whole(RP_MASK_JWT, jwt, RP_MASK_DETECT_AUDIT));
+	assert_true(has(jwt, "eyJhbGciOiJIUzI1NiJ9.")); /* the header says nothing personal */
+	const char *nums[] = {"12345", "-0.5", "3.14e10", "0", "987654321012"};
+	for (size_t i = 0; i < RP_ARRAY_LEN(nums); i++) {
+		struct rp_slice f = fake_of(m, pool, nums[i]);
+		assert_int_equal(f.n, strlen(nums[i]));
+		assert_int_equal(rp_mask_classify(f), K_NUMBER);
+	}
+	struct rp_slice d = fake_of(m, pool, "1990-05-17");
+	assert_int_equal(rp_mask_classify(d), K_DATE);
+	assert_memory_equal(d.p, "1990-", 5);
+	int mo = (d.p[5] - '0') * 10 + d.p[6] - '0', dy = (d.p[8] - '0') * 10 + d.p[9] - '0';
+	assert_true(mo >= 1 && mo <= 12 && dy >= 1 && dy <= 28);
+	struct rp_slice g = fake_of(m, pool, "Ann-Marie O'Neil 3rd");
+	assert_int_equal(g.n, 20);
+	assert_true(g.p[3] == '-' && g.p[9] == ' ' && g.p[11] == '\'' && g.p[16] == ' ');
+	rp_pool_free(pool);
+	rp_mask_free(m);
+}
+
+/* ---- lengths, codings, static assets, conditions ---------------------------------------- */
+
+static void codings(void **state)
+{
+	(void)state;
+	struct rp_mask *m = mk("json $..email fake\ntext email fake\n");
+	const char *json = "{\"email\": \"a@b.io\", \"pad\": \"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\"}";
+	const char *codings[] = {"gzip", "br", "deflate", "zstd"};
+	for (size_t i = 0; i < RP_ARRAY_LEN(codings); i++) {
+		struct rp_buf enc;
+		rp_buf_init(&enc, 1 << 20);
+		assert_int_equal(rp_coding_encode(rp_slice_str(codings[i]), rp_slice_str(json), &enc), 0);
+		char cl[16];
+		snprintf(cl, sizeof(cl), "%zu", rp_buf_len(&enc));
+		const char *h[] = {"Content-Type", "application/json", "Content-Encoding", codings[i],
+				   "Content-Length", cl, NULL};
+		struct rp_exchange *x = ex("GET", "/", NULL, RP_SLICE_NULL, h, rp_buf_slice(&enc));
+		rp_mask_apply(m, x, NULL);
+		/* still as on the wire: decoded here, then masked */
+		assert_false(has(x->resp.m.body, "a@b.io"));
+		assert_true(has(x->resp.m.body, "@example.com"));
+		assert_string_equal(str(x->resp.m.encoding), codings[i]);
+		assert_false(x->flags & RP_XF_CODING_ERROR);
+		rp_exchange_free(x);
+		rp_buf_dispose(&enc);
+	}
+	/* a body that does not decode is never stored: replaced whole */
+	const char *h[] = {"Content-Type", "application/json", "Content-Encoding", "gzip",
+			   "Content-Length", "20", NULL};
+	struct rp_exchange *x = ex("GET", "/", NULL, RP_SLICE_NULL, h,
+				   rp_slice_str("not gzip: a@b.io xx"));
+	rp_mask_apply(m, x, NULL);
+	assert_string_equal(str(x->resp.m.body), "REDACTED");
+	assert_true(x->flags & RP_XF_CODING_ERROR);
+	assert_null(rp_headers_get(&x->resp.m.headers, RP_SLICE_LIT("Content-Encoding")));
+	assert_string_equal(str(hv(&x->resp.m.headers, "Content-Length")), "8");
+	assert_int_equal(x->resp.m.orig_len, 19);
+	rp_exchange_free(x);
+	/* an unknown coding likewise */
+	const char *h2[] = {"Content-Encoding", "compress", NULL};
+	x = ex("GET", "/", NULL, RP_SLICE_NULL, h2, rp_slice_str("\x1f\x9d..a@b.io"));
+	rp_mask_apply(m, x, NULL);
+	assert_string_equal(str(x->resp.m.body), "REDACTED");
+	rp_exchange_free(x);
+	/* an unchanged body keeps its Content-Length */
+	const char *h3[] = {"Content-Type", "application/json", "Content-Length", "7", NULL};
+	x = ex("GET", "/", NULL, RP_SLICE_NULL, h3, rp_slice_str("{\"a\":1}"));
+	rp_mask_apply(m, x, NULL);
+	assert_string_equal(str(hv(&x->resp.m.headers, "Content-Length")), "7");
+	assert_int_equal(x->resp.m.orig_len, 0);
+	rp_exchange_free(x);
+	rp_mask_free(m);
+}
+
+static void statics(void **state)
+{
+	(void)state;
+	struct rp_mask *m = mk_file("default.rules");
+	const char *js[] = {"Content-Type", "application/javascript", "Set-Cookie", "sid=abc; Path=/",
+			    NULL};
+	const char *body = "var support='help@corp.io', ip='81.2.69.160';";
+	struct rp_exchange *x = ex("GET", "/app.js", NULL, RP_SLICE_NULL, js, rp_slice_str(body));
+	rp_mask_apply(m, x, NULL);
+	assert_string_equal(str(x->resp.m.body), body);
+	assert_true(has(hv(&x->resp.m.headers, "Set-Cookie"), "sid=tok_"));
+	rp_exchange_free(x);
+	/* by route too, without a content type */
+	x = ex("GET", "/static/v2/app.min.css?v=3", NULL, RP_SLICE_NULL, NULL, rp_slice_str(body));
+	rp_mask_apply(m, x, NULL);
+	assert_string_equal(str(x->resp.m.body), body);
+	rp_exchange_free(x);
+	/* the same text as an API response is masked */
+	const char *tj[] = {"Content-Type", "text/plain", NULL};
+	x = ex("GET", "/api/help", NULL, RP_SLICE_NULL, tj, rp_slice_str(body));
+	rp_mask_apply(m, x, NULL);
+	assert_false(has(x->resp.m.body, "help@corp.io"));
+	assert_false(has(x->resp.m.body, "81.2.69.160"));
+	rp_exchange_free(x);
+	rp_mask_free(m);
+}
+
+static void conditions(void **state)
+{
+	(void)state;
+	struct rp_mask *m = mk("json $.e redact type=application/json method=POST route=/api/** "
+			       "in=request\nbody * hash type=application/pdf\n");
+	const char *ct[] = {"Content-Type", "application/json", NULL};
+	const char *doc = "{\"e\":\"x\"}";
+	struct {
+		const char *method, *target;
+		int masked;
+	} cases[] = {
+		{"POST", "/api/users", 1}, {"GET", "/api/users", 0}, {"POST", "/web/users", 0},
+		{"post", "/api/v1/x?q=1", 1},
+	};
+	for (size_t i = 0; i < RP_ARRAY_LEN(cases); i++) {
+		struct rp_exchange *x = ex(cases[i].method, cases[i].target, ct, rp_slice_str(doc), ct,
+					   rp_slice_str(doc));
+		rp_mask_apply(m, x, NULL);
+		assert_int_equal(has(x->req.m.body, "REDACTED"), cases[i].masked);
+		assert_false(has(x->resp.m.body, "REDACTED")); /* in=request */
+		rp_exchange_free(x);
+	}
+	const char *pdf[] = {"Content-Type", "application/pdf", NULL};
+	struct rp_exchange *x = ex("GET", "/doc", NULL, RP_SLICE_NULL, pdf, rp_slice_str("%PDF-1.4 ..."));
+	rp_mask_apply(m, x, NULL);
+	assert_int_equal(x->resp.m.body.n, 64);
+	rp_exchange_free(x);
+	rp_mask_free(m);
+}
+
+static void client(void **state)
+{
+	(void)state;
+	struct rp_mask *m = mk("client address fake\n");
+	struct rp_exchange *x = ex("GET", "/", NULL, RP_SLICE_NULL, NULL, RP_SLICE_NULL);
+	rp_endpoint_parse("81.2.69.160:5000", &x->client);
+	rp_mask_apply(m, x, NULL);
+	char b[64];
+	rp_endpoint_format(&x->client, b, sizeof(b));
+	assert_int_equal(strncmp(b, "198.1", 5), 0);
+	assert_non_null(strstr(b, ":5000"));
+	rp_exchange_free(x);
+	rp_mask_free(m);
+	m = mk("client address redact route=/login\n");
+	x = ex("GET", "/login", NULL, RP_SLICE_NULL, NULL, RP_SLICE_NULL);
+	rp_endpoint_parse("[2a00:1450::1]:443", &x->client);
+	rp_mask_apply(m, x, NULL);
+	rp_endpoint_format(&x->client, b, sizeof(b));
+	assert_string_equal(b, "[::]:443");
+	rp_exchange_free(x);
+	rp_mask_free(m);
+}
+
+/* ---- audits ---------------------------------------------------------------------------- */
+
+struct count {
+	unsigned n;
+	char where[16][128];
+};
+
+static void count_trace(void *ctx, const struct rp_mask_edit *e)
+{
+	struct count *c = ctx;
+	if (c->n < 16)
+		snprintf(c->where[c->n], sizeof(c->where[0]), "%s: %s", e->where,
+			 e->detector ? e->detector : "-");
+	c->n++;
+}
+
+static struct rp_exchange *rich(void)
+{
+	const char *body = "{\"user\":{\"email\":\"jane@gmail.com\",\"phone\":\"+1 415-555-0123\","
+			   "\"cards\":[\"4111 1111 1111 1111\",5555555555554444]},"
+			   "\"note\":\"ssn 123-45-6789, iban GB82 WEST 1234 5698 7654 32, from 81.2.69.160\","
+			   "\"k\":\"AKIAIOSFODNN7ABCDEFG\"}";
+	const char *rq[] = {"Content-Type", "application/json", "Authorization",
+			    "Bearer abcdefghijkl0123456789", "Cookie", "sid=abc; mail=bob%40x.org",
+			    "X-Forwarded-For", "2a00:1450:4009:81f::200e", NULL};
+	const char *rs[] = {"Content-Type", "text/html", "Set-Cookie", "sid=xyz; HttpOnly", NULL};
+	return ex("POST", "/api/users/jane@gmail.com?phone=%2B14155550123", rq, rp_slice_str(body), rs,
+		  rp_slice_str("<p>Hi jane@gmail.com, your card 4111-1111-1111-1111 and "
+			       "eyJhbGciOiJub25lIn0.eyJzdWIiOiJ4In0.</p>"));
+}
+
+static void audits(void **state)
+{
+	(void)state;
+	struct rp_mask *audit = NULL;
+	assert_int_equal(rp_mask_audit_new(RP_MASK_ALL_DETECTORS, 0, &audit), 0);
+	struct rp_exchange *x = rich();
+	struct count c = {0};
+	struct rp_mask_apply_opts o = {count_trace, &c};
+	rp_mask_apply(audit, x, &o);
+	assert_int_equal(c.n, 16);
+	assert_false(x->flags & RP_XF_MASKED); /* an audit changes nothing */
+	rp_exchange_free(x);
+
+	struct rp_mask *m = mk_file("default.rules");
+	x = rich();
+	rp_mask_apply(m, x, NULL);
+	struct count after = {0};
+	o.ctx = &after;
+	rp_mask_apply(audit, x, &o);
+	for (unsigned i = 0; i < after.n && i < 16; i++)
+		fprintf(stderr, "left: %s\n", after.where[i]);
+	assert_int_equal(after.n, 0);
+	rp_exchange_free(x);
+
+	/* only the detectors asked for */
+	rp_mask_free(audit);
+	assert_int_equal(rp_mask_audit_new(1u << RP_MASK_EMAIL, 0, &audit), 0);
+	x = rich();
+	struct count e = {0};
+	o.ctx = &e;
+	rp_mask_apply(audit, x, &o);
+	assert_int_equal(e.n, 4);
+	rp_exchange_free(x);
+	rp_mask_free(audit);
+	rp_mask_free(m);
+}
+
+static void trace_fields(void **state)
+{
+	(void)state;
+	struct rp_mask *m = mk("json $.user.email fake\n\ntext phone fake\n");
+	const char *ct[] = {"Content-Type", "application/json", NULL};
+	struct rp_exchange *x = ex("POST", "/", ct,
+				   rp_slice_str("{\"user\":{\"email\":\"a@b.io\",\"t\":\"at 415-555-0123\"}}"),
+				   NULL, RP_SLICE_NULL);
+	struct count c = {0};
+	struct rp_mask_apply_opts o = {count_trace, &c};
+	rp_mask_apply(m, x, &o);
+	assert_int_equal(c.n, 2);
+	assert_string_equal(c.where[0], "request body json $.user.email: -");
+	assert_string_equal(c.where[1], "request body json $.user.t @3: phone");
+	rp_exchange_free(x);
+	rp_mask_free(m);
+}
+
+/* ---- threads --------------------------------------------------------------------------- */
+
+struct job {
+	struct rp_mask *m;
+	char *want;
+	int bad;
+};
+
+static char *render(const struct rp_exchange *x)
+{
+	struct rp_buf b;
+	rp_buf_init(&b, 1 << 20);
+	rp_buf_append(&b, x->req.target.p, x->req.target.n);
+	for (size_t i = 0; i < x->req.m.headers.n; i++)
+		rp_buf_append(&b, x->req.m.headers.v[i].value.p, x->req.m.headers.v[i].value.n);
+	rp_buf_append(&b, x->req.m.body.p, x->req.m.body.n);
+	rp_buf_append(&b, x->resp.m.body.p, x->resp.m.body.n);
+	rp_buf_append(&b, "", 1);
+	char *s = strdup((const char *)b.base + b.rd);
+	rp_buf_dispose(&b);
+	return s;
+}
+
+static void *worker(void *arg)
+{
+	struct job *j = arg;
+	for (int i = 0; i < 300; i++) {
+		struct rp_exchange *x = rich();
+		rp_mask_apply(j->m, x, NULL);
+		char *got = render(x);
+		j->bad |= strcmp(got, j->want) != 0;
+		free(got);
+		rp_exchange_free(x);
+	}
+	return NULL;
+}
+
+static void threads(void **state)
+{
+	(void)state;
+	struct rp_mask *m = mk_file("default.rules");
+	struct rp_exchange *x = rich();
+	rp_mask_apply(m, x, NULL);
+	char *want = render(x);
+	rp_exchange_free(x);
+	pthread_t t[4];
+	struct job jobs[4];
+	for (int i = 0; i < 4; i++) {
+		jobs[i] = (struct job){m, want, 0};
+		assert_int_equal(pthread_create(&t[i], NULL, worker, &jobs[i]), 0);
+	}
+	for (int i = 0; i < 4; i++) {
+		pthread_join(t[i], NULL);
+		assert_int_equal(jobs[i].bad, 0);
+	}
+	free(want);
+	rp_mask_free(m);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(actions),     cmocka_unit_test(determinism),
+		cmocka_unit_test(json_paths),  cmocka_unit_test(json_edges),
+		cmocka_unit_test(urlencoded),  cmocka_unit_test(multipart),
+		cmocka_unit_test(cookies),     cmocka_unit_test(targets),
+		cmocka_unit_test(credentials), cmocka_unit_test(regexes),
+		cmocka_unit_test(formats),     cmocka_unit_test(codings),
+		cmocka_unit_test(statics),     cmocka_unit_test(conditions),
+		cmocka_unit_test(client),      cmocka_unit_test(audits),
+		cmocka_unit_test(trace_fields), cmocka_unit_test(threads),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
