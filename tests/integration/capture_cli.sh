@@ -63,9 +63,11 @@ rp_expect_grep "says where it broke" "damaged capture file at byte" "$RP_TMP/las
 rp_expect_grep "kept what came before" "/index.html" "$RP_TMP/last.out"
 
 # The same corpus twice: connection ids go on from where they were.
-rp_expect_exit "first capture into a corpus" 0 "$REPRISE" capture -r "$RP_TMP/g.pcap" --db "$RP_TMP/db" --print
+rp_expect_exit "--print next to a masked corpus" 2 "$REPRISE" capture -r "$RP_TMP/g.pcap" --db "$RP_TMP/db" --print
+rp_expect_grep "says why" "unmasked" "$RP_TMP/last.err"
+rp_expect_exit "first capture into a corpus" 0 "$REPRISE" capture -r "$RP_TMP/g.pcap" --db "$RP_TMP/db" --no-masks --print
 first=$(cut -f1 "$RP_TMP/last.out")
-rp_expect_exit "second capture into it" 0 "$REPRISE" capture -r "$RP_TMP/g.pcap" --db "$RP_TMP/db" --print
+rp_expect_exit "second capture into it" 0 "$REPRISE" capture -r "$RP_TMP/g.pcap" --db "$RP_TMP/db" --no-masks --print
 second=$(cut -f1 "$RP_TMP/last.out")
 [ "$second" -gt "$first" ] && rp_ok "connection ids continue ($first, then $second)" ||
 	rp_fail "connection id reused: $first then $second"

@@ -93,7 +93,7 @@ if command -v wrk >/dev/null; then
 fi
 stop_tcpdump
 rp_expect_exit "capture -r of the tcpdump file" 0 \
-	"$REPRISE" capture -r "$RP_TMP/lo.pcap" --port "$PORT" --db "$RP_TMP/db1" --print \
+	"$REPRISE" capture -r "$RP_TMP/lo.pcap" --port "$PORT" --db "$RP_TMP/db1" --no-masks --print \
 	--stats-json "$RP_TMP/s1.json"
 cp "$RP_TMP/last.out" "$RP_TMP/p1.txt"
 check_curl "$RP_TMP/p1.txt" "$RP_TMP/curl1.log" "from the file"
@@ -109,7 +109,7 @@ rp_expect_grep "stored as many as parsed" '"exchanges_dropped": 0' "$RP_TMP/s1.j
 
 # ---- 2. live on lo, stopped by SIGINT, then by SIGTERM ----
 for sig in INT TERM; do
-	"$REPRISE" capture -i lo --port "$PORT" --db "$RP_TMP/db-$sig" --print \
+	"$REPRISE" capture -i lo --port "$PORT" --db "$RP_TMP/db-$sig" --no-masks --print \
 		--stats-json "$RP_TMP/s-$sig.json" >"$RP_TMP/p-$sig.txt" 2>"$RP_TMP/e-$sig.txt" &
 	pid=$!
 	rp_track $pid
@@ -166,7 +166,7 @@ PY
 )
 	rp_expect_eq "namespace: frames no larger than MTU 1500 + Ethernet" 1514 "${maxlen% *}"
 	rp_expect_exit "capture -r, real segment sizes" 0 \
-		"$REPRISE" capture -r "$RP_TMP/ns.pcap" --port "$PORT" --db "$RP_TMP/db3" --print
+		"$REPRISE" capture -r "$RP_TMP/ns.pcap" --port "$PORT" --db "$RP_TMP/db3" --no-masks --print
 	cp "$RP_TMP/last.out" "$RP_TMP/p3.txt"
 	check_curl "$RP_TMP/p3.txt" "$RP_TMP/curl3.log" "MTU 1500 (${maxlen#* } packets)"
 else

@@ -64,7 +64,7 @@ def run_reprise(reprise, tmp, name, gz):
     with gzip.open(gz, "rb") as fi, open(cap, "wb") as fo:
         shutil.copyfileobj(fi, fo)
     db = os.path.join(tmp, "db-" + name)
-    r = subprocess.run([reprise, "capture", "-r", cap, "--port", "any", "--db", db, "--print", "-q"],
+    r = subprocess.run([reprise, "capture", "-r", cap, "--port", "any", "--db", db, "--no-masks", "--print", "-q"],
                        capture_output=True, text=True, timeout=300)
     os.unlink(cap)
     shutil.rmtree(db, ignore_errors=True)
