@@ -61,8 +61,10 @@ static void usage(FILE *f)
 		"  --null-sink             parse everything, store nothing: a benchmarking aid\n"
 		"                          that measures the capture path alone (no content\n"
 		"                          decoding, no store)\n"
-		"  --print                 print one line per exchange on standard output:\n"
-		"                          conn seq method target host status body-length flags\n\n"
+		"  --print                 print one line per exchange on standard output, as\n"
+		"                          captured (unmasked: only with --no-masks or\n"
+		"                          --null-sink): conn seq method target host status\n"
+		"                          body-length flags\n\n"
 		"limits:\n"
 		"  --max-flow-memory SIZE  bytes held for reassembly, unparsed tails and bodies\n"
 		"                          in flight (default 256M); past it the oldest flows\n"
@@ -500,6 +502,11 @@ int rp_cmd_capture(int argc, char **argv)
 					       "nothing)");
 	if (db && null_sink)
 		return rp_cli_usage_error(cmd, "--db and --null-sink exclude each other");
+	/* --print shows exchanges as captured: never next to a masked corpus,
+	 * or it would show on a terminal what the masks keep out of the store. */
+	if (print && db && !mo.none)
+		return rp_cli_usage_error(cmd, "--print shows exchanges unmasked: use it with "
+					       "--no-masks or --null-sink");
 
 	/* The filter: the words left, or the ports. */
 	char filter[8192];

@@ -1,0 +1,164 @@
+/*
+ * capture_fuzz_replay: runs the capture fuzz target without libFuzzer, so
+ * that make check exercises it on every build (under ASan and UBSan in the
+ * sanitizer build): every capture of the seed corpus, then a fixed set of
+ * seeded mutations of them (bit flips, byte overwrites, cuts, duplicated
+ * and dropped ranges).
+ *
+ * Usage: capture_fuzz_replay [-n MUTATIONS] [-s SEED] [DIR]
+ * (default DIR: tests/fuzz/corpus/capture in the source tree).
+ */
+#include "config.h"
+
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "reprise/base.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static uint64_t rng;
+
+static uint64_t next(void)
+{
+	rng ^= rng << 13;
+	rng ^= rng >> 7;
+	rng ^= rng << 17;
+	return rng;
+}
+
+static size_t below(size_t n) { return n ? (size_t)(next() % n) : 0; }
+
+/* Runs the target on an exact-size heap copy, so ASan sees overreads. */
+static void run(const uint8_t *p, size_t n)
+{
+	uint8_t *copy = rp_xmalloc(n ? n : 1);
+	if (n)
+		memcpy(copy, p, n);
+	LLVMFuzzerTestOneInput(copy, n);
+	free(copy);
+}
+
+static size_t mutate(uint8_t *p, size_t n, size_t cap)
+{
+	unsigned k = 1 + (unsigned)below(8);
+	for (unsigned i = 0; i < k && n > 24; i++) {
+		size_t at = 24 + below(n - 24); /* keep the file header mostly */
+		switch (below(6)) {
+		case 0: p[at] ^= (uint8_t)(1u << below(8)); break;
+		case 1: p[at] = (uint8_t)next(); break;
+		case 2: n = at; break;
+		case 3: { /* duplicate a range (a retransmission, a record twice) */
+			size_t len = below(RP_MIN(n - at, (size_t)2000));
+			if (n + len <= cap) {
+				memmove(p + at + len, p + at, n - at);
+				n += len;
+			}
+			break;
+		}
+		case 4: { /* drop a range (a lost packet) */
+			size_t len = below(RP_MIN(n - at, (size_t)2000));
+			memmove(p + at, p + at + len, n - at - len);
+			n -= len;
+			break;
+		}
+		default: p[at] = (uint8_t)(p[at] + 1); break;
+		}
+	}
+	return n;
+}
+
+/* Classic pcap: mutates bytes inside packets only, so that the file still
+ * parses and the damage reaches the decoder, the reassembler and HTTP/1. */
+static void mutate_packets(uint8_t *p, size_t n)
+{
+	if (n < 40 || !(p[0] == 0xd4 || p[0] == 0x4d) || p[1] == 0x0d)
+		return; /* little-endian classic pcap only */
+	size_t off = 24, recs[4096], nr = 0;
+	while (off + 16 <= n && nr < 4096) {
+		uint32_t cap = (uint32_t)p[off + 8] | (uint32_t)p[off + 9] << 8 |
+			       (uint32_t)p[off + 10] << 16 | (uint32_t)p[off + 11] << 24;
+		if (cap > n - off - 16)
+			break;
+		recs[nr++] = off;
+		off += 16 + cap;
+	}
+	for (unsigned k = 1 + (unsigned)below(6); nr && k; k--) {
+		size_t r = recs[below(nr)];
+		uint32_t cap = (uint32_t)p[r + 8] | (uint32_t)p[r + 9] << 8;
+		if (!cap)
+			continue;
+		size_t at = r + 16 + below(cap);
+		switch (below(4)) {
+		case 0: p[at] ^= (uint8_t)(1u << below(8)); break;
+		case 1: p[at] = (uint8_t)next(); break;
+		case 2: p[at] = (uint8_t[]){'\r', '\n', ' ', ':', '0', 0xff}[below(6)]; break;
+		default: p[r + 4] ^= (uint8_t)next(); break; /* the time */
+		}
+	}
+}
+
+int main(int argc, char **argv)
+{
+	unsigned long mutations = 3000;
+	rng = 0x9e3779b97f4a7c15ULL;
+	int opt;
+	while ((opt = getopt(argc, argv, "n:s:")) != -1) {
+		if (opt == 'n')
+			mutations = strtoul(optarg, NULL, 10);
+		else if (opt == 's')
+			rng = strtoull(optarg, NULL, 10) | 1;
+		else
+			return 2;
+	}
+	const char *dir = optind < argc ? argv[optind] : RP_SRCDIR "/tests/fuzz/corpus/capture";
+	DIR *d = opendir(dir);
+	if (!d) {
+		fprintf(stderr, "capture_fuzz_replay: %s: cannot open\n", dir);
+		return 1;
+	}
+	uint8_t *files[64];
+	size_t lens[64], nf = 0;
+	struct dirent *e;
+	while ((e = readdir(d)) && nf < 64) {
+		if (e->d_name[0] == '.')
+			continue;
+		char path[4096];
+		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+		FILE *f = fopen(path, "rb");
+		if (!f)
+			continue;
+		size_t cap = 1 << 16, n = 0, k;
+		uint8_t *p = rp_xmalloc(cap);
+		while ((k = fread(p + n, 1, cap - n, f)) > 0)
+			if ((n += k) == cap)
+				p = rp_xrealloc(p, cap *= 2);
+		fclose(f);
+		files[nf] = p;
+		lens[nf++] = n;
+		run(p, n);
+	}
+	closedir(d);
+	if (!nf) {
+		fprintf(stderr, "capture_fuzz_replay: %s: no seeds\n", dir);
+		return 1;
+	}
+	for (unsigned long i = 0; i < mutations; i++) {
+		size_t k = below(nf), cap = lens[k] + 16384;
+		uint8_t *p = rp_xmalloc(cap);
+		memcpy(p, files[k], lens[k]);
+		size_t n = lens[k];
+		if (i % 2)
+			mutate_packets(p, n);
+		else
+			n = mutate(p, n, cap);
+		run(p, n);
+		free(p);
+	}
+	printf("capture_fuzz_replay: %zu seeds, %lu mutations\n", nf, mutations);
+	for (size_t i = 0; i < nf; i++)
+		free(files[i]);
+	return 0;
+}
