@@ -214,6 +214,17 @@ static void take(struct matches *m, size_t s, size_t e, const struct rp_mask_rul
 	m->n++;
 }
 
+struct take_ctx {
+	struct matches *m;
+	const struct rp_mask_rule *r;
+};
+
+static void take_found(void *ctx, enum rp_mask_detector d, size_t s, size_t e)
+{
+	struct take_ctx *tc = ctx;
+	take(tc->m, s, e, tc->r, (int)d);
+}
+
 static void regex_matches(struct rp_mask_ctx *c, const struct rp_mask_rule *r, struct rp_slice v,
 			  struct matches *m)
 {
@@ -243,7 +254,10 @@ struct rp_slice rp_mask_text(struct rp_mask_ctx *c, struct rp_slice v)
 {
 	if (!c->nactive[SC_TEXT] || v.n == 0)
 		return v;
-	return rp_mask_text_possible(c, v, c->text_bits ? rp_mask_possible(v) : 0);
+	/* a long text has something for every detector somewhere; their own
+	 * scans are the filter then */
+	uint32_t possible = !c->text_bits ? 0 : v.n > 256 ? RP_MASK_ALL_DETECTORS : rp_mask_possible(v);
+	return rp_mask_text_possible(c, v, possible);
 }
 
 struct rp_slice rp_mask_text_possible(struct rp_mask_ctx *c, struct rp_slice v, uint32_t possible)
@@ -261,15 +275,8 @@ struct rp_slice rp_mask_text_possible(struct rp_mask_ctx *c, struct rp_slice v, 
 			regex_matches(c, r, v, &m);
 			continue;
 		}
-		for (int d = 0; d < RP_MASK_DETECTOR_COUNT; d++) {
-			if (!(r->detectors & possible & (1u << d)))
-				continue;
-			size_t from = 0, s, e;
-			while (from < v.n && rp_mask_detect((enum rp_mask_detector)d, v, from, flags, &s, &e)) {
-				take(&m, s, e, r, d);
-				from = e > s ? e : s + 1;
-			}
-		}
+		struct take_ctx tc = {&m, r};
+		rp_mask_detect_each(v, r->detectors & possible, flags, take_found, &tc);
 	}
 	struct rp_slice out = v;
 	if (m.n) {

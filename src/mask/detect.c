@@ -21,6 +21,9 @@
 
 #include <arpa/inet.h>
 #include <pthread.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 #include "mask-int.h"
 
@@ -115,6 +118,55 @@ static int cp_wordish(long cp)
 	    (cp >= 0xff3b && cp <= 0xff40) || (cp >= 0xff5b && cp <= 0xff65) || cp >= 0xfff0)
 		return 0;
 	return 1;
+}
+
+/* ---- anchors ------------------------------------------------------------------ */
+
+/* Where a detector's scan may find something: "bea" in any case for
+ * bearer, 'A' and 'A' three bytes on for AWS keys (every key id prefix is
+ * A??A), two capitals and two digits for IBANs. */
+enum anchor { ANCHOR_BEARER, ANCHOR_AWS, ANCHOR_IBAN };
+
+/* The first position from |i| whose four bytes may be |k|'s anchor, checked
+ * 16 positions at a time; or where that stopped, near the end of the text.
+ * The caller still checks every position it is given, so this only skips. */
+static inline size_t next_anchor(const uint8_t *p, size_t i, size_t n, enum anchor k)
+{
+#if defined(__SSE2__)
+	const __m128i low = _mm_set1_epi8(0x20), ua = _mm_set1_epi8('A'), z = _mm_set1_epi8(25);
+	const __m128i d0 = _mm_set1_epi8('0'), nine = _mm_set1_epi8(9);
+	while (i + 19 <= n) {
+		const __m128i *q = (const __m128i *)(const void *)(p + i);
+		__m128i c0 = _mm_loadu_si128(q);
+		__m128i c1 = _mm_loadu_si128((const __m128i *)(const void *)(p + i + 1));
+		__m128i c2 = _mm_loadu_si128((const __m128i *)(const void *)(p + i + 2));
+		__m128i c3 = _mm_loadu_si128((const __m128i *)(const void *)(p + i + 3));
+		__m128i hit;
+		if (k == ANCHOR_BEARER) {
+			hit = _mm_and_si128(_mm_cmpeq_epi8(_mm_or_si128(c0, low), _mm_set1_epi8('b')),
+					    _mm_cmpeq_epi8(_mm_or_si128(c1, low), _mm_set1_epi8('e')));
+			hit = _mm_and_si128(hit, _mm_cmpeq_epi8(_mm_or_si128(c2, low), _mm_set1_epi8('a')));
+		} else if (k == ANCHOR_AWS) {
+			hit = _mm_and_si128(_mm_cmpeq_epi8(c0, ua), _mm_cmpeq_epi8(c3, ua));
+		} else {
+			__m128i u0 = _mm_sub_epi8(c0, ua), u1 = _mm_sub_epi8(c1, ua);
+			__m128i g2 = _mm_sub_epi8(c2, d0), g3 = _mm_sub_epi8(c3, d0);
+			hit = _mm_and_si128(_mm_cmpeq_epi8(_mm_min_epu8(u0, z), u0),
+					    _mm_cmpeq_epi8(_mm_min_epu8(u1, z), u1));
+			hit = _mm_and_si128(hit, _mm_cmpeq_epi8(_mm_min_epu8(g2, nine), g2));
+			hit = _mm_and_si128(hit, _mm_cmpeq_epi8(_mm_min_epu8(g3, nine), g3));
+		}
+		unsigned mm = (unsigned)_mm_movemask_epi8(hit);
+		if (mm)
+			return i + (unsigned)__builtin_ctz(mm);
+		i += 16;
+	}
+#else
+	(void)p;
+	(void)n;
+	(void)k;
+#endif
+	return i;
 }
 
 /* ---- email -------------------------------------------------------------------- */
@@ -750,6 +802,9 @@ static int iban_is_fake(const uint8_t *v, size_t n)
 static int find_iban(struct rp_slice t, size_t from, unsigned flags, size_t *s, size_t *e)
 {
 	for (size_t i = from; i + 15 <= t.n; i++) {
+		i = next_anchor(t.p, i, t.n, ANCHOR_IBAN);
+		if (i + 15 > t.n)
+			break;
 		if (!is_upper(t.p[i]) || !is_upper(t.p[i + 1]) || !is_digit(t.p[i + 2]) ||
 		    !is_digit(t.p[i + 3]))
 			continue;
@@ -882,6 +937,9 @@ static int is_hex64(struct rp_slice v)
 static int find_bearer(struct rp_slice t, size_t from, unsigned flags, size_t *s, size_t *e)
 {
 	for (size_t i = from; i + 8 <= t.n; i++) {
+		i = next_anchor(t.p, i, t.n, ANCHOR_BEARER);
+		if (i + 8 > t.n)
+			break;
 		if (lower(t.p[i]) != 'b' || (i > 0 && is_alnum(t.p[i - 1])))
 			continue;
 		static const char word[] = "bearer";
@@ -920,6 +978,9 @@ static int find_aws(struct rp_slice t, size_t from, unsigned flags, size_t *s, s
 	static const char *const prefixes[] = {"AKIA", "ASIA", "ABIA", "ACCA", "AGPA", "AIDA",
 					       "AIPA", "ANPA", "ANVA", "APKA", "AROA", "ASCA"};
 	for (size_t i = from; i + 20 <= t.n; i++) {
+		i = next_anchor(t.p, i, t.n, ANCHOR_AWS);
+		if (i + 20 > t.n)
+			break;
 		if (t.p[i] != 'A' || (i > 0 && is_alnum(t.p[i - 1])))
 			continue;
 		int pre = 0;
@@ -1159,4 +1220,218 @@ int rp_mask_detect_whole(enum rp_mask_detector d, struct rp_slice value, unsigne
 {
 	size_t s, e;
 	return rp_mask_detect(d, value, 0, flags, &s, &e) && s == 0 && e == value.n;
+}
+
+/* ---- every detector over one text ---------------------------------------------- */
+
+/* Card, SSN, phone and IPv4 matches are made of digits and the separators
+ * between them (space, dash, dot, parentheses, plus): a run of those bytes
+ * is a cluster, and a detector can only match inside a cluster holding
+ * enough digits (13 for a card, 9 for an SSN, 8 for a phone, 4 digits and 3
+ * dots for an address).  Text has many short clusters (words with a digit,
+ * dates, prices), so one pass that finds clusters and runs a detector only
+ * on those that qualify replaces four scans of every digit.
+ *
+ * The detector sees the text from the cluster's start to two bytes past its
+ * end: the bytes before it (for its left-boundary checks) and the two after
+ * it that its right-boundary checks read.  No match can start or end outside
+ * the cluster, because every byte of a match is a cluster byte. */
+enum { CL_IN = 1, CL_DIGIT = 2, CL_DOT = 4 };
+static uint8_t cluster_class[256];
+static pthread_once_t cluster_once = PTHREAD_ONCE_INIT;
+
+static void cluster_table_init(void)
+{
+	for (int ch = '0'; ch <= '9'; ch++)
+		cluster_class[ch] = CL_IN | CL_DIGIT;
+	cluster_class[' '] = cluster_class['-'] = cluster_class['('] = cluster_class[')'] =
+		cluster_class['+'] = CL_IN;
+	cluster_class['.'] = CL_IN | CL_DOT;
+}
+
+static const unsigned cluster_min_digits[RP_MASK_DETECTOR_COUNT] = {
+	[RP_MASK_CARD] = 13, [RP_MASK_SSN] = 9, [RP_MASK_PHONE] = 8, [RP_MASK_IPV4] = 4,
+};
+#define CLUSTER_DETECTORS (1u << RP_MASK_CARD | 1u << RP_MASK_SSN | 1u << RP_MASK_PHONE | \
+			   1u << RP_MASK_IPV4)
+
+/* The shortest match of each cluster detector, in bytes: a card's 13
+ * digits, an SSN's ddd-dd-dddd, a phone's 8 digits, an address's d.d.d.d. */
+static const unsigned cluster_min_len[RP_MASK_DETECTOR_COUNT] = {
+	[RP_MASK_CARD] = 13, [RP_MASK_SSN] = 11, [RP_MASK_PHONE] = 8, [RP_MASK_IPV4] = 7,
+};
+
+/* Runs the detectors |dets| on the cluster [a, b) of |digits| digits and
+ * |dots| dots, if it can hold a match of one of them. */
+static void one_cluster(struct rp_slice t, size_t a, size_t b, unsigned digits, unsigned dots,
+			uint32_t dets, unsigned flags, rp_mask_found_fn found, void *ctx)
+{
+	struct rp_slice w = rp_slice(t.p, b + 2 < t.n ? b + 2 : t.n);
+	for (int d = 0; d < RP_MASK_DETECTOR_COUNT; d++) {
+		if (!(dets & (1u << d)) || digits < cluster_min_digits[d] ||
+		    b - a < cluster_min_len[d] || (d == RP_MASK_IPV4 && dots < 3))
+			continue;
+		size_t from = a, s, e;
+		while (from < b && finders[d](w, from, flags, &s, &e) && s < b) {
+			found(ctx, (enum rp_mask_detector)d, s, e);
+			from = e > s ? e : s + 1;
+		}
+	}
+}
+
+/* Of 64 bytes at |p|: which are cluster bytes, digits and dots (bit j for
+ * byte j). */
+struct cluster_masks {
+	uint64_t in, digit, dot;
+};
+
+static inline struct cluster_masks cluster_masks64(const uint8_t *p)
+{
+	struct cluster_masks m = {0, 0, 0};
+#if defined(__SSE2__)
+	const __m128i zero = _mm_set1_epi8('0'), nine = _mm_set1_epi8(9);
+	const __m128i sp = _mm_set1_epi8(' '), da = _mm_set1_epi8('-'), dot = _mm_set1_epi8('.');
+	const __m128i lp = _mm_set1_epi8('('), rp = _mm_set1_epi8(')'), pl = _mm_set1_epi8('+');
+	for (int k = 0; k < 4; k++) {
+		__m128i c = _mm_loadu_si128((const __m128i *)(const void *)(p + 16 * k));
+		__m128i d = _mm_sub_epi8(c, zero);
+		__m128i dg = _mm_cmpeq_epi8(_mm_min_epu8(d, nine), d);
+		__m128i dt = _mm_cmpeq_epi8(c, dot);
+		__m128i in = _mm_or_si128(dg, dt);
+		in = _mm_or_si128(in, _mm_or_si128(_mm_cmpeq_epi8(c, sp), _mm_cmpeq_epi8(c, da)));
+		in = _mm_or_si128(in, _mm_or_si128(_mm_cmpeq_epi8(c, lp), _mm_cmpeq_epi8(c, rp)));
+		in = _mm_or_si128(in, _mm_cmpeq_epi8(c, pl));
+		m.in |= (uint64_t)(uint16_t)_mm_movemask_epi8(in) << (16 * k);
+		m.digit |= (uint64_t)(uint16_t)_mm_movemask_epi8(dg) << (16 * k);
+		m.dot |= (uint64_t)(uint16_t)_mm_movemask_epi8(dt) << (16 * k);
+	}
+#else
+	for (int j = 0; j < 64; j++) {
+		uint8_t k = cluster_class[p[j]];
+		m.in |= (uint64_t)(k & CL_IN) << j;
+		m.digit |= (uint64_t)((k & CL_DIGIT) >> 1) << j;
+		m.dot |= (uint64_t)((k & CL_DOT) >> 2) << j;
+	}
+#endif
+	return m;
+}
+
+/* Bits [s, e) of a 64-bit word, 0 <= s < e <= 64. */
+static inline uint64_t bits_between(unsigned s, unsigned e)
+{
+	uint64_t hi = e == 64 ? ~0ull : (1ull << e) - 1;
+	return hi & ~((1ull << s) - 1);
+}
+
+/* One pass over |t| for the cluster detectors in |dets| (in enum order within
+ * each cluster), 64 bytes at a time: bit masks of cluster bytes, digits and
+ * dots give each cluster's extent and counts with a few word operations, and
+ * only the clusters with enough digits and length are handed to a detector.
+ * A cluster running past a block's end is carried into the next. */
+static void each_in_clusters(struct rp_slice t, uint32_t dets, unsigned flags,
+			     rp_mask_found_fn found, void *ctx)
+{
+	unsigned need = ~0u, len = ~0u;
+	for (int d = 0; d < RP_MASK_DETECTOR_COUNT; d++)
+		if (dets & (1u << d)) {
+			if (cluster_min_digits[d] < need)
+				need = cluster_min_digits[d];
+			if (cluster_min_len[d] < len)
+				len = cluster_min_len[d];
+		}
+	/* the cluster carried from the previous block, if any */
+	int open = 0;
+	size_t oa = 0;
+	unsigned odigits = 0, odots = 0;
+	uint8_t tail[64];
+	for (size_t o = 0; o < t.n; o += 64) {
+		const uint8_t *p = t.p + o;
+		if (t.n - o < 64) {
+			memset(tail, 0, sizeof(tail)); /* NUL is not a cluster byte */
+			memcpy(tail, p, t.n - o);
+			p = tail;
+		}
+		struct cluster_masks m = cluster_masks64(p);
+		uint64_t x = m.in;
+		if (open) {
+			unsigned l = ~x ? (unsigned)__builtin_ctzll(~x) : 64;
+			if (l) {
+				uint64_t run = bits_between(0, l);
+				odigits += (unsigned)__builtin_popcountll(m.digit & run);
+				odots += (unsigned)__builtin_popcountll(m.dot & run);
+				x &= ~run;
+			}
+			if (l == 64)
+				continue;
+			if (odigits >= need && o + l - oa >= len)
+				one_cluster(t, oa, o + l, odigits, odots, dets, flags, found, ctx);
+			open = 0;
+		}
+		/* the run touching the block's end, if any, is carried */
+		unsigned ts = 64;
+		if (x >> 63)
+			ts = ~x ? 64 - (unsigned)__builtin_clzll(~x) : 0;
+		/* bit j of r: bytes j .. j+len-1 are cluster bytes, so the run
+		 * holding them is long enough to look at */
+		uint64_t r = ts == 64 ? x : ts == 0 ? 0 : x & bits_between(0, ts);
+		for (unsigned have = 1; r && have < len;) {
+			unsigned sh = have < len - have ? have : len - have;
+			r &= r >> sh;
+			have += sh;
+		}
+		while (r) {
+			unsigned j = (unsigned)__builtin_ctzll(r);
+			uint64_t below = j ? ~x & bits_between(0, j) : 0;
+			unsigned s = below ? 64 - (unsigned)__builtin_clzll(below) : 0;
+			unsigned e = j + (unsigned)__builtin_ctzll(~(x >> j));
+			uint64_t run = bits_between(s, e);
+			unsigned digits = (unsigned)__builtin_popcountll(m.digit & run);
+			if (digits >= need)
+				one_cluster(t, o + s, o + e, digits,
+					    (unsigned)__builtin_popcountll(m.dot & run), dets, flags, found,
+					    ctx);
+			r &= ~bits_between(0, e);
+		}
+		if (ts < 64) {
+			uint64_t run = bits_between(ts, 64);
+			open = 1;
+			oa = o + ts;
+			odigits = (unsigned)__builtin_popcountll(m.digit & run);
+			odots = (unsigned)__builtin_popcountll(m.dot & run);
+		}
+	}
+	if (open && odigits >= need && t.n - oa >= len)
+		one_cluster(t, oa, t.n, odigits, odots, dets, flags, found, ctx);
+}
+
+void rp_mask_detect_each(struct rp_slice t, uint32_t dets, unsigned flags, rp_mask_found_fn found,
+			 void *ctx)
+{
+	if (!t.n)
+		return;
+	pthread_once(&cluster_once, cluster_table_init);
+	/* the order of the per-detector loops (enum order), so that when two
+	 * matches overlap the same one wins: IPv4 after AWS keys, the other
+	 * cluster detectors in the place of the card */
+	static const uint32_t groups[] = {
+		1u << RP_MASK_EMAIL,
+		1u << RP_MASK_CARD | 1u << RP_MASK_SSN | 1u << RP_MASK_PHONE,
+		1u << RP_MASK_IBAN, 1u << RP_MASK_JWT, 1u << RP_MASK_BEARER, 1u << RP_MASK_AWS_KEY,
+		1u << RP_MASK_IPV4, 1u << RP_MASK_IPV6,
+	};
+	for (size_t g = 0; g < RP_ARRAY_LEN(groups); g++) {
+		uint32_t gd = dets & groups[g];
+		if (!gd)
+			continue;
+		if (gd & CLUSTER_DETECTORS) {
+			each_in_clusters(t, gd, flags, found, ctx);
+			continue;
+		}
+		enum rp_mask_detector d = (enum rp_mask_detector)__builtin_ctz(gd);
+		size_t from = 0, s, e;
+		while (from < t.n && finders[d](t, from, flags, &s, &e)) {
+			found(ctx, d, s, e);
+			from = e > s ? e : s + 1;
+		}
+	}
 }

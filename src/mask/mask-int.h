@@ -190,6 +190,16 @@ static inline void rp_mask_facts_add(struct rp_mask_facts *f, uint16_t k, const 
 /* The detectors that could match a value of |n| bytes with facts |f|. */
 uint32_t rp_mask_facts_bits(const struct rp_mask_facts *f, size_t n);
 
+/* Every match of the detectors in the bit set |dets| over |t|: calls
+ * |found| for each.  It finds what a loop of rp_mask_detect per detector
+ * (in enum order, each resuming at the end of its previous match) finds,
+ * and reports it in an order where, of two overlapping matches, the one of
+ * the lower detector comes first.  One pass finds the candidates of the
+ * digit detectors (card, SSN, phone, IPv4).  No allocation. */
+typedef void (*rp_mask_found_fn)(void *ctx, enum rp_mask_detector d, size_t s, size_t e);
+void rp_mask_detect_each(struct rp_slice t, uint32_t dets, unsigned flags, rp_mask_found_fn found,
+			 void *ctx);
+
 int rp_mask_luhn_ok(const uint8_t *digits, size_t n);
 /* The check digit that makes |digits| (n digits, without it) Luhn-valid. */
 unsigned rp_mask_luhn_digit(const uint8_t *digits, size_t n);

@@ -140,12 +140,146 @@ static void pathological(void **state)
 	free(t);
 }
 
+/* ---- rp_mask_detect_each against one loop per detector -------------------------- */
+
+struct found_list {
+	size_t n, s[512], e[512];
+	int d[512];
+};
+
+static void record_found(void *ctx, enum rp_mask_detector d, size_t s, size_t e)
+{
+	struct found_list *l = ctx;
+	assert_true(l->n < RP_ARRAY_LEN(l->s));
+	l->d[l->n] = (int)d;
+	l->s[l->n] = s;
+	l->e[l->n] = e;
+	l->n++;
+}
+
+/* Pieces random texts are made of: valid values of every detector, their
+ * near-misses, separators, words with digits, and bytes of every class. */
+static const char *const pieces[] = {
+	"4111 1111 1111 1111", "4111-1111-1111-1111", "4111111111111111", "5555555555554444",
+	"378282246310005", "4111 1111 1111 1112", "123-45-6789", "123 45 6789", "666-12-3456",
+	"078-05-1120", "+44 20 7946 0958", "+1 212 555 0143", "(212) 555-0143", "212.555.0143",
+	"1-212-555-0143", "020 7946 0958", "+33 1 23 45 67 89", "81.2.69.160", "10.0.0.1",
+	"8.8.8.8", "192.168.1.1", "1.2.3.4.5", "2001:4860:4860::8888", "2001:db8::1", "::1",
+	"GB82 WEST 1234 5698 7654 32", "DE89370400440532013000", "ada@example.com",
+	"user+tag@mail.example.org", "jo@bücher.de", "x@y", "@", "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.sig",
+	"Bearer abcdefghijklmnop", "bearer  0123456789abcdef", "AKIAIOSFODNN7EXAMPLE", "ASIAXXXXXXXXXXXXXXXX",
+	"2026-11-22T10:05:05Z", "v4.2.1", "3.14159", "1,234.56", "SKU-00012", "a1b2c3d4", "12345678",
+	" ", " ", "  ", "-", ".", "(", ")", "+", "/", ":", ",", "_", "x", "A", "0", "7", "9", "\n",
+	"\xc3\xa9", "\xe2\x80\x94", "\xff", "1", "12", "123", "1234", " 555 ", "0043", "(0)",
+};
+
+static size_t random_text(char *buf, size_t cap, unsigned *seed)
+{
+	size_t n = 0;
+	size_t want = (size_t)(rand_r(seed) % 320);
+	while (n < want) {
+		const char *p;
+		char one[2] = {0, 0};
+		if (rand_r(seed) % 3 == 0) {
+			one[0] = (char)(rand_r(seed) % 3 ? "0123456789 -.()+abcdefAZ@:"[rand_r(seed) % 26]
+						       : (char)(1 + rand_r(seed) % 255));
+			p = one;
+		} else {
+			p = pieces[rand_r(seed) % RP_ARRAY_LEN(pieces)];
+		}
+		size_t k = strlen(p);
+		if (n + k >= cap)
+			break;
+		memcpy(buf + n, p, k);
+		n += k;
+	}
+	return n;
+}
+
+static void each_equals_loops(void **state)
+{
+	(void)state;
+	static char buf[4096];
+	static struct found_list got, want;
+	unsigned seed = 20261123;
+	size_t texts = 0, matches = 0;
+	for (int round = 0; round < 40000; round++) {
+		size_t n = random_text(buf, sizeof(buf), &seed);
+		struct rp_slice t = rp_slice(buf, n);
+		uint32_t dets = round % 4 ? RP_MASK_ALL_DETECTORS
+					  : (uint32_t)rand_r(&seed) & RP_MASK_ALL_DETECTORS;
+		unsigned flags = round % 5 == 0 ? RP_MASK_DETECT_SYNTAX : 0;
+		got.n = want.n = 0;
+		rp_mask_detect_each(t, dets, flags, record_found, &got);
+		for (int d = 0; d < RP_MASK_DETECTOR_COUNT; d++) {
+			if (!(dets & (1u << d)))
+				continue;
+			size_t from = 0, s, e;
+			while (from < n && rp_mask_detect((enum rp_mask_detector)d, t, from, flags, &s, &e)) {
+				record_found(&want, (enum rp_mask_detector)d, s, e);
+				from = e > s ? e : s + 1;
+			}
+		}
+		/* the same matches, detector by detector, in the same order */
+		int same = got.n == want.n;
+		for (int d = 0; same && d < RP_MASK_DETECTOR_COUNT; d++) {
+			size_t i = 0, j = 0;
+			for (;;) {
+				while (i < got.n && got.d[i] != d)
+					i++;
+				while (j < want.n && want.d[j] != d)
+					j++;
+				if (i == got.n || j == want.n) {
+					same = i == got.n && j == want.n;
+					break;
+				}
+				if (got.s[i] != want.s[j] || got.e[i] != want.e[j]) {
+					same = 0;
+					break;
+				}
+				i++;
+				j++;
+			}
+		}
+		if (!same) {
+			fprintf(stderr, "detectors %#x flags %u on '%.*s': %zu matches, loops %zu\n", dets,
+				flags, (int)n, buf, got.n, want.n);
+			for (size_t i = 0; i < want.n; i++)
+				fprintf(stderr, "  want %s %zu-%zu\n",
+					rp_mask_detector_name((enum rp_mask_detector)want.d[i]), want.s[i],
+					want.e[i]);
+			for (size_t i = 0; i < got.n; i++)
+				fprintf(stderr, "  got  %s %zu-%zu\n",
+					rp_mask_detector_name((enum rp_mask_detector)got.d[i]), got.s[i],
+					got.e[i]);
+		}
+		assert_true(same);
+		texts++;
+		matches += want.n;
+	}
+	fprintf(stderr, "%zu random texts, %zu matches: one pass finds what the loops find\n", texts,
+		matches);
+	assert_true(matches > texts); /* the texts do hold values */
+	/* long clusters across 64-byte blocks: digits and spaces for 1 KB, a card
+	 * at every offset of a block */
+	for (size_t off = 0; off < 130; off++) {
+		memset(buf, ' ', off);
+		memcpy(buf + off, "4111 1111 1111 1111 x", 21);
+		got.n = 0;
+		rp_mask_detect_each(rp_slice(buf, off + 21), RP_MASK_ALL_DETECTORS, 0, record_found, &got);
+		assert_int_equal(got.n, 1);
+		assert_int_equal(got.d[0], RP_MASK_CARD);
+		assert_int_equal(got.s[0], off);
+		assert_int_equal(got.e[0], off + 19);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(vectors),   cmocka_unit_test(all_matches),
 		cmocka_unit_test(checksums), cmocka_unit_test(names),
-		cmocka_unit_test(pathological),
+		cmocka_unit_test(pathological), cmocka_unit_test(each_equals_loops),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
