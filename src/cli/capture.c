@@ -592,6 +592,13 @@ int rp_cmd_capture(int argc, char **argv)
 		r.store = store;
 		/* MASK HOOK (issue 5): every exchange is masked before rp_store_put */
 		struct rp_recorder_opts ro = {.store = store};
+		if (!iface) {
+			/* a file waits for the recorder rather than drop: a short
+			 * queue is enough, and its memory stays in the caches
+			 * instead of being faulted in afresh as a long one fills */
+			ro.queue_len = 1024;
+			ro.queue_bytes = 16u << 20;
+		}
 		if (mask) {
 			ro.mask = rp_cli_mask_hook;
 			ro.mask_ctx = mask;

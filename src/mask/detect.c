@@ -124,8 +124,9 @@ static int cp_wordish(long cp)
 
 /* Where a detector's scan may find something: "bea" in any case for
  * bearer, 'A' and 'A' three bytes on for AWS keys (every key id prefix is
- * A??A), two capitals and two digits for IBANs. */
-enum anchor { ANCHOR_BEARER, ANCHOR_AWS, ANCHOR_IBAN };
+ * A??A), two capitals and two digits for IBANs, "eyJ" (base64 of '{"')
+ * for JWTs. */
+enum anchor { ANCHOR_BEARER, ANCHOR_AWS, ANCHOR_IBAN, ANCHOR_JWT };
 
 /* The first position from |i| whose four bytes may be |k|'s anchor, checked
  * 16 positions at a time; or where that stopped, near the end of the text.
@@ -146,6 +147,10 @@ static inline size_t next_anchor(const uint8_t *p, size_t i, size_t n, enum anch
 			hit = _mm_and_si128(_mm_cmpeq_epi8(_mm_or_si128(c0, low), _mm_set1_epi8('b')),
 					    _mm_cmpeq_epi8(_mm_or_si128(c1, low), _mm_set1_epi8('e')));
 			hit = _mm_and_si128(hit, _mm_cmpeq_epi8(_mm_or_si128(c2, low), _mm_set1_epi8('a')));
+		} else if (k == ANCHOR_JWT) {
+			hit = _mm_and_si128(_mm_cmpeq_epi8(c0, _mm_set1_epi8('e')),
+					    _mm_cmpeq_epi8(c1, _mm_set1_epi8('y')));
+			hit = _mm_and_si128(hit, _mm_cmpeq_epi8(c2, _mm_set1_epi8('J')));
 		} else if (k == ANCHOR_AWS) {
 			hit = _mm_and_si128(_mm_cmpeq_epi8(c0, ua), _mm_cmpeq_epi8(c3, ua));
 		} else {
@@ -882,7 +887,8 @@ static int find_jwt(struct rp_slice t, size_t from, unsigned flags, size_t *s, s
 {
 	size_t i = from;
 	while (i + 3 <= t.n) {
-		const uint8_t *p = memmem(t.p + i, t.n - i, "eyJ", 3);
+		i = next_anchor(t.p, i, t.n, ANCHOR_JWT);
+		const uint8_t *p = i + 3 <= t.n ? memmem(t.p + i, t.n - i, "eyJ", 3) : NULL;
 		if (!p)
 			return 0;
 		size_t a = (size_t)(p - t.p);
@@ -1316,6 +1322,19 @@ static inline struct cluster_masks cluster_masks64(const uint8_t *p)
 	return m;
 }
 
+/* Set bits of |x|: without -mpopcnt the builtin is a library call. */
+static inline unsigned ones(uint64_t x)
+{
+#if defined(__POPCNT__)
+	return (unsigned)__builtin_popcountll(x);
+#else
+	x = x - ((x >> 1) & 0x5555555555555555ull);
+	x = (x & 0x3333333333333333ull) + ((x >> 2) & 0x3333333333333333ull);
+	x = (x + (x >> 4)) & 0x0f0f0f0f0f0f0f0full;
+	return (unsigned)((x * 0x0101010101010101ull) >> 56);
+#endif
+}
+
 /* Bits [s, e) of a 64-bit word, 0 <= s < e <= 64. */
 static inline uint64_t bits_between(unsigned s, unsigned e)
 {
@@ -1331,13 +1350,17 @@ static inline uint64_t bits_between(unsigned s, unsigned e)
 static void each_in_clusters(struct rp_slice t, uint32_t dets, unsigned flags,
 			     rp_mask_found_fn found, void *ctx)
 {
-	unsigned need = ~0u, len = ~0u;
+	/* the fewest digits and bytes a match takes; without dots (IPv4 needs
+	 * three), the fewest bytes of the others */
+	unsigned need = ~0u, len = ~0u, len_nodot = 64;
 	for (int d = 0; d < RP_MASK_DETECTOR_COUNT; d++)
 		if (dets & (1u << d)) {
 			if (cluster_min_digits[d] < need)
 				need = cluster_min_digits[d];
 			if (cluster_min_len[d] < len)
 				len = cluster_min_len[d];
+			if (d != RP_MASK_IPV4 && cluster_min_len[d] < len_nodot)
+				len_nodot = cluster_min_len[d];
 		}
 	/* the cluster carried from the previous block, if any */
 	int open = 0;
@@ -1357,8 +1380,8 @@ static void each_in_clusters(struct rp_slice t, uint32_t dets, unsigned flags,
 			unsigned l = ~x ? (unsigned)__builtin_ctzll(~x) : 64;
 			if (l) {
 				uint64_t run = bits_between(0, l);
-				odigits += (unsigned)__builtin_popcountll(m.digit & run);
-				odots += (unsigned)__builtin_popcountll(m.dot & run);
+				odigits += ones(m.digit & run);
+				odots += ones(m.dot & run);
 				x &= ~run;
 			}
 			if (l == 64)
@@ -1374,8 +1397,11 @@ static void each_in_clusters(struct rp_slice t, uint32_t dets, unsigned flags,
 		/* bit j of r: bytes j .. j+len-1 are cluster bytes, so the run
 		 * holding them is long enough to look at */
 		uint64_t r = ts == 64 ? x : ts == 0 ? 0 : x & bits_between(0, ts);
-		for (unsigned have = 1; r && have < len;) {
-			unsigned sh = have < len - have ? have : len - have;
+		unsigned blen = m.dot ? len : len_nodot; /* 64: none fits */
+		if (blen >= 64)
+			r = 0;
+		for (unsigned have = 1; r && have < blen;) {
+			unsigned sh = have < blen - have ? have : blen - have;
 			r &= r >> sh;
 			have += sh;
 		}
@@ -1385,10 +1411,10 @@ static void each_in_clusters(struct rp_slice t, uint32_t dets, unsigned flags,
 			unsigned s = below ? 64 - (unsigned)__builtin_clzll(below) : 0;
 			unsigned e = j + (unsigned)__builtin_ctzll(~(x >> j));
 			uint64_t run = bits_between(s, e);
-			unsigned digits = (unsigned)__builtin_popcountll(m.digit & run);
+			unsigned digits = ones(m.digit & run);
 			if (digits >= need)
 				one_cluster(t, o + s, o + e, digits,
-					    (unsigned)__builtin_popcountll(m.dot & run), dets, flags, found,
+					    ones(m.dot & run), dets, flags, found,
 					    ctx);
 			r &= ~bits_between(0, e);
 		}
@@ -1396,8 +1422,8 @@ static void each_in_clusters(struct rp_slice t, uint32_t dets, unsigned flags,
 			uint64_t run = bits_between(ts, 64);
 			open = 1;
 			oa = o + ts;
-			odigits = (unsigned)__builtin_popcountll(m.digit & run);
-			odots = (unsigned)__builtin_popcountll(m.dot & run);
+			odigits = ones(m.digit & run);
+			odots = ones(m.dot & run);
 		}
 	}
 	if (open && odigits >= need && t.n - oa >= len)
