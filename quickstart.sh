@@ -14,7 +14,7 @@ packages=(
   build-essential autoconf automake libtool pkg-config
   libpcap-dev libnghttp2-dev libssl-dev liblmdb-dev lmdb-utils libevent-dev
   libpcre2-dev libjansson-dev zlib1g-dev libbrotli-dev libzstd-dev libcmocka-dev
-  nginx-light curl wrk tcpdump tshark nghttp2-client nghttp2-server haproxy
+  nginx-light curl wrk tcpdump tshark ethtool iproute2 nghttp2-client nghttp2-server haproxy
   python3 python3-yaml node-har-validator libhttp-parser-dev
 )
 
