@@ -63,11 +63,13 @@ enum { RP_CLI_OPT_MASKS = 0x4d00, RP_CLI_OPT_NO_MASKS, RP_CLI_OPT_MASK_KEY_FILE 
 	{"masks", required_argument, NULL, RP_CLI_OPT_MASKS},                \
 	{"no-masks", no_argument, NULL, RP_CLI_OPT_NO_MASKS},                \
 	{"mask-key-file", required_argument, NULL, RP_CLI_OPT_MASK_KEY_FILE}
-/* Help text for the three flags, to print in a command's --help. */
-#define RP_CLI_MASK_HELP                                                               \
-	"  --masks FILE          mask with the rules of FILE (default: default.rules)\n"   \
-	"  --no-masks            record without masking (nothing else turns masking off)\n" \
-	"  --mask-key-file FILE  key for tokens and fakes (default: $REPRISE_MASK_KEY)\n"
+/* Help text for the three flags, to print in a command's --help; |pad| (a
+ * string literal of spaces) moves the descriptions from column 25 to the
+ * command's own column. */
+#define RP_CLI_MASK_HELP(pad)                                                                  \
+	"  --masks FILE        " pad "  mask with the rules of FILE (default: default.rules)\n"   \
+	"  --no-masks          " pad "  record without masking (nothing else turns masking off)\n" \
+	"  --mask-key-file FILE" pad "  key for tokens and fakes (default: $REPRISE_MASK_KEY)\n"
 
 /* Records a getopt_long result: returns 1 when |code| was a mask flag (its
  * argument |arg| kept), 0 otherwise. */

@@ -57,7 +57,7 @@ static void usage(FILE *f)
 		"recording:\n"
 		"  --db DIR                the corpus to record into (created when missing)\n"
 		"  --max-size SIZE         store ceiling (default 8G); recording stops there\n"
-		RP_CLI_MASK_HELP
+		RP_CLI_MASK_HELP("  ")
 		"  --null-sink             parse everything, store nothing: a benchmarking aid\n"
 		"                          that measures the capture path alone (no content\n"
 		"                          decoding, no store)\n"

@@ -27,12 +27,12 @@ static void usage(FILE *f)
 	fprintf(f, "usage: reprise import --db DIR [--create] [--format har|jsonl] FILE\n\n"
 		   "Store the exchanges of a HAR 1.2 file or of reprise JSON lines in a corpus.\n\n"
 		   "options:\n"
-		   "  --db DIR          the corpus directory (required)\n"
-		   "  --create          create the corpus when it does not exist yet\n"
-		   "  --format FORMAT   har or jsonl (default: from the extension .har, .jsonl or\n"
-		   "                    .ndjson, else from the first line)\n"
-		   RP_CLI_MASK_HELP
-		   "  --help            show this help\n\n"
+		   "  --db DIR              the corpus directory (required)\n"
+		   "  --create              create the corpus when it does not exist yet\n"
+		   "  --format FORMAT       har or jsonl (default: from the extension .har, .jsonl\n"
+		   "                        or .ndjson, else from the first line)\n"
+		   RP_CLI_MASK_HELP("")
+		   "  --help                show this help\n\n"
 		   "exit codes: 0 ok (skipped entries are listed), 2 usage (bad flag, unreadable\n"
 		   "or malformed FILE), 4 store error\n");
 }

@@ -33,7 +33,7 @@ static void usage(FILE *f)
 		"  --upstream http://HOST:PORT  the service behind the proxy (resolved once)\n"
 		"  --db DIR                  the corpus (created when missing)\n\n"
 		"recording:\n"
-		RP_CLI_MASK_HELP
+		RP_CLI_MASK_HELP("    ")
 		"  --max-body SIZE           body bytes recorded per message (default 16M); the\n"
 		"                            rest is forwarded, not recorded, and the record flagged\n"
 		"  --record-queue N          exchanges waiting to be recorded (default %u); when\n"
