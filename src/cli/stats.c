@@ -2,9 +2,8 @@
  * stats: `reprise stats` summarises a corpus in one pass over its
  * exchanges: counts, connections, time span, body bytes as recorded and as
  * stored, how far deduplication shrinks the bodies, status classes, flags,
- * and the busiest routes, where path segments that are numbers, UUIDs or
- * long hex strings are folded into {id} so /users/17 and /users/42 count as
- * one route.
+ * and the busiest routes, templated as the replay report does
+ * (rp_diff_route: /users/17 and /users/42 are one route, GET /users/{id}).
  *
  * Deduplication is measured on content: every non-empty body is hashed
  * (SHA-256) and the ratio is bodies per distinct body.  That is what the
@@ -21,6 +20,7 @@
 #include <openssl/evp.h>
 
 #include "cli-int.h"
+#include "reprise/diff.h"
 
 static const char cmd[] = "stats";
 
@@ -148,73 +148,6 @@ static int digests_add(struct digests *ds, struct rp_slice body)
 	memcpy(ds->v[j], md, DIGEST_KEEP);
 	ds->n++;
 	return 1;
-}
-
-static int is_hex(uint8_t c)
-{
-	return (c >= '0' && c <= '9') || ((c | 0x20) >= 'a' && (c | 0x20) <= 'f');
-}
-
-/* A segment that names one thing among many: digits, a UUID, or a hex
- * string of 8 or more with a digit in it (object ids, digests). */
-static int is_id(const uint8_t *p, size_t n)
-{
-	size_t digits = 0, hex = 0;
-	if (n == 0)
-		return 0;
-	for (size_t i = 0; i < n; i++) {
-		digits += p[i] >= '0' && p[i] <= '9';
-		hex += is_hex(p[i]);
-	}
-	if (digits == n)
-		return 1;
-	if (n == 36 && p[8] == '-' && p[13] == '-' && p[18] == '-' && p[23] == '-' && hex == 32)
-		return 1;
-	return n >= 8 && hex == n && digits > 0;
-}
-
-/* "GET /users/42/orders/9f1c2e3d4b5a6978.json?x=1" -> "GET
- * /users/{id}/orders/{id}.json" into |b|. */
-static void route_of(const struct rp_exchange *x, struct rp_buf *b)
-{
-	rp_buf_clear(b);
-	(void)rp_buf_append(b, x->req.method.p, RP_MIN(x->req.method.n, (size_t)32));
-	(void)rp_buf_append(b, " ", 1);
-	struct rp_slice t = x->req.target;
-	size_t end = 0;
-	while (end < t.n && t.p[end] != '?' && t.p[end] != '#')
-		end++;
-	end = RP_MIN(end, (size_t)1024);
-	size_t i = 0;
-	while (i < end) {
-		size_t j = i;
-		while (j < end && t.p[j] != '/')
-			j++;
-		const uint8_t *seg = t.p + i;
-		size_t n = j - i, stem = n;
-		for (size_t k = n; k > 0; k--)
-			if (seg[k - 1] == '.') {
-				stem = k - 1;
-				break;
-			}
-		if (is_id(seg, n)) {
-			(void)rp_buf_append(b, "{id}", 4);
-		} else if (stem < n && is_id(seg, stem)) {
-			(void)rp_buf_append(b, "{id}", 4);
-			(void)rp_buf_append(b, seg + stem, n - stem);
-		} else {
-			(void)rp_buf_append(b, seg, n);
-		}
-		if (j < end)
-			(void)rp_buf_append(b, "/", 1);
-		i = j + 1;
-	}
-	if (end == 0)
-		(void)rp_buf_append(b, "/", 1);
-	(void)rp_buf_append(b, "", 1); /* NUL */
-	for (size_t k = 0; k + 1 < rp_buf_len(b); k++)
-		if (b->base[b->rd + k] < 0x20 || b->base[b->rd + k] == 0x7f)
-			b->base[b->rd + k] = '?';
 }
 
 static int by_count(const void *a, const void *b)
@@ -405,11 +338,10 @@ int rp_cmd_stats(int argc, char **argv)
 	struct tally t = {0};
 	struct rp_store_totals tot = {0};
 	struct digests ds = {0};
-	struct rp_buf key;
+	char route[1200];
 	uint64_t *conns = NULL; /* distinct connection ids, open addressing */
 	size_t conns_cap = 0;
 
-	rp_buf_init(&key, 4096);
 	optind = 0;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
@@ -506,8 +438,11 @@ int rp_cmd_stats(int argc, char **argv)
 				t.conns++;
 			}
 		}
-		route_of(x, &key);
-		routes_add(&routes, (const char *)rp_buf_slice(&key).p);
+		rp_diff_route(x->req.method, x->req.target, route, sizeof(route));
+		for (char *ch = route; *ch; ch++) /* printed on a terminal */
+			if ((unsigned char)*ch < 0x20 || *ch == 0x7f)
+				*ch = '?';
+		routes_add(&routes, route);
 		rp_exchange_free(x);
 	}
 	t.ratio_upper_bound = ds.full;
@@ -535,7 +470,6 @@ out:
 	free(routes.v);
 	free(conns);
 	free(ds.v);
-	rp_buf_dispose(&key);
 	rp_store_iter_free(it);
 	rp_store_close(s);
 	return rc;
