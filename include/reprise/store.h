@@ -46,20 +46,25 @@ struct rp_store;
  * interrupted commit leaves the previous state intact.  A clean
  * rp_store_close always syncs.  The modes differ on a machine crash or
  * power loss:
- *   NONE  MDB_NOSYNC, the default.  The kernel flushes when it likes
- *         (typically within 30 s).  A machine crash loses the batches not yet
- *         flushed and, because the kernel may write the meta page before the
- *         pages it points to, can leave the corpus corrupt (LMDB documents
- *         this).  Fastest.
- *   DATA  MDB_NOMETASYNC: the batch's pages are fsync'd at each commit, the
- *         meta page at the next one.  A machine crash may undo the last
- *         committed batch but never corrupts.  Costs one fdatasync per batch.
+ *   DATA  MDB_NOMETASYNC, the default: the batch's pages are fsync'd at
+ *         each commit, the meta page at the next one.  A machine crash may
+ *         undo the last committed batch but never corrupts.  Costs one
+ *         fdatasync per batch (batches are many records or a few ms).
+ *   NONE  MDB_NOSYNC.  The kernel flushes when it likes (typically within
+ *         30 s).  A machine crash loses the batches not yet flushed and,
+ *         because the kernel may write the meta page before the pages it
+ *         points to, can leave the corpus corrupt (LMDB documents this).
+ *         Fastest: for corpora that can be made again (a capture file read
+ *         twice, a benchmark).
  *   FULL  every commit is durable when it returns (two syncs per batch). */
 enum rp_store_sync {
-	RP_STORE_SYNC_NONE = 0,
-	RP_STORE_SYNC_DATA = 1,
+	RP_STORE_SYNC_DATA = 0,
+	RP_STORE_SYNC_NONE = 1,
 	RP_STORE_SYNC_FULL = 2,
 };
+
+/* Parses "none", "data" or "full".  0, or RP_E_USAGE. */
+int rp_store_sync_parse(const char *name, enum rp_store_sync *out);
 
 struct rp_store_opts {
 	const char *path;      /* corpus directory */
@@ -72,7 +77,7 @@ struct rp_store_opts {
 	unsigned batch_ms;     /* max ms a record waits for its commit (0: default) */
 	unsigned queue_len;    /* queue capacity in records (0: default); the queue
 	                          also holds at most RP_LIMIT_STORE_QUEUE_BYTES */
-	int sync;              /* enum rp_store_sync (default NONE) */
+	int sync;              /* enum rp_store_sync (default DATA) */
 };
 
 /* Opens (or with |create|, creates) the corpus at |opts->path|.  Only one

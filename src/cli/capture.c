@@ -57,6 +57,8 @@ static void usage(FILE *f)
 		"recording:\n"
 		"  --db DIR                the corpus to record into (created when missing)\n"
 		"  --max-size SIZE         store ceiling (default 8G); recording stops there\n"
+		"  --sync MODE             data (default), none or full: what a machine crash\n"
+		"                          may cost the corpus (man reprise-capture)\n"
 		RP_CLI_MASK_HELP("  ")
 		"  --null-sink             parse everything, store nothing: a benchmarking aid\n"
 		"                          that measures the capture path alone (no content\n"
@@ -365,7 +367,7 @@ static int parse_ports(const char *s, uint16_t *ports, size_t *n, int *any)
 }
 
 enum {
-	O_DB = 256, O_PORT, O_SNAPLEN, O_BUFSIZE, O_PROMISC, O_DURATION, O_COUNT, O_MAXSIZE,
+	O_DB = 256, O_PORT, O_SNAPLEN, O_BUFSIZE, O_PROMISC, O_DURATION, O_COUNT, O_MAXSIZE, O_SYNC,
 	O_NULL, O_PRINT, O_FLOWMEM, O_FLOWS, O_TIMEOUT, O_MAXBODY, O_STATS, O_PROGRESS,
 	O_NOPROGRESS, O_LOGLEVEL,
 };
@@ -383,6 +385,7 @@ int rp_cmd_capture(int argc, char **argv)
 		{"duration", required_argument, NULL, O_DURATION},
 		{"count", required_argument, NULL, O_COUNT},
 		{"max-size", required_argument, NULL, O_MAXSIZE},
+		{"sync", required_argument, NULL, O_SYNC},
 		RP_CLI_MASK_OPTIONS,
 		{"null-sink", no_argument, NULL, O_NULL},
 		{"print", no_argument, NULL, O_PRINT},
@@ -407,6 +410,7 @@ int rp_cmd_capture(int argc, char **argv)
 	uint64_t snaplen = RP_LIMIT_CAPTURE_SNAPLEN, bufsize = 64ULL << 20, duration = 0,
 		 count = 0, max_size = 0, flowmem = RP_LIMIT_CAPTURE_FLOW_MEMORY,
 		 maxflows = RP_LIMIT_CAPTURE_FLOWS, timeout = 120, maxbody = RP_LIMIT_BODY_RECORD;
+	enum rp_store_sync sync_mode = RP_STORE_SYNC_DATA;
 	int c;
 	optind = 1;
 	opterr = 0;
@@ -445,6 +449,11 @@ int rp_cmd_capture(int argc, char **argv)
 		case O_MAXSIZE:
 			if (rp_cli_parse_size(optarg, &max_size) || !max_size)
 				return rp_cli_usage_error(cmd, "--max-size: '%s' is not a size",
+							  optarg);
+			break;
+		case O_SYNC:
+			if (rp_store_sync_parse(optarg, &sync_mode))
+				return rp_cli_usage_error(cmd, "--sync: '%s' is not none, data or full",
 							  optarg);
 			break;
 		case RP_CLI_OPT_MASKS:
@@ -577,7 +586,8 @@ int rp_cmd_capture(int argc, char **argv)
 		goto out;
 	}
 	if (db) {
-		struct rp_store_opts so = {.path = db, .create = 1, .max_size = max_size};
+		struct rp_store_opts so = {.path = db, .create = 1, .max_size = max_size,
+					   .sync = (int)sync_mode};
 		const char *why = NULL;
 		int src_rc = rp_store_open(&so, &store, &why);
 		if (src_rc) {

@@ -43,7 +43,9 @@ static void usage(FILE *f)
 		"  --record-threads N        recorder threads (default 1)\n"
 		"  --record-nice N           recorder threads run N nice levels below traffic\n"
 		"                            (default 10; 0 for equal priority)\n"
-		"  --max-size SIZE           corpus size ceiling (default 8G); past it recording stops\n\n"
+		"  --max-size SIZE           corpus size ceiling (default 8G); past it recording stops\n"
+		"  --sync MODE               data (default), none or full: what a machine crash\n"
+		"                            may cost the corpus (man reprise-proxy)\n\n"
 		"proxy:\n"
 		"  --workers N               worker threads (default: online CPUs)\n"
 		"  --max-conns N             client connections, all workers (default %u)\n"
@@ -91,7 +93,7 @@ static int parse_duration(const char *s, unsigned *ms)
 
 enum {
 	O_LISTEN = 256, O_UPSTREAM, O_DB, O_WORKERS, O_MAX_BODY,
-	O_RECORD_QUEUE, O_RECORD_QUEUE_BYTES, O_RECORD_THREADS, O_RECORD_NICE, O_MAX_SIZE, O_MAX_CONNS, O_POOL,
+	O_RECORD_QUEUE, O_RECORD_QUEUE_BYTES, O_RECORD_THREADS, O_RECORD_NICE, O_MAX_SIZE, O_SYNC, O_MAX_CONNS, O_POOL,
 	O_MAX_HEADER_BYTES, O_HEADER_TIMEOUT, O_IDLE_TIMEOUT, O_CLIENT_TIMEOUT, O_CONNECT_TIMEOUT,
 	O_UPSTREAM_TIMEOUT, O_SHUTDOWN_TIMEOUT, O_VIA, O_XFF, O_FORWARDED, O_METRICS, O_LOG_LEVEL,
 	O_HELP,
@@ -109,6 +111,7 @@ static const struct option options[] = {
 	{"record-threads", required_argument, NULL, O_RECORD_THREADS},
 	{"record-nice", required_argument, NULL, O_RECORD_NICE},
 	{"max-size", required_argument, NULL, O_MAX_SIZE},
+	{"sync", required_argument, NULL, O_SYNC},
 	{"max-conns", required_argument, NULL, O_MAX_CONNS},
 	{"pool", required_argument, NULL, O_POOL},
 	{"max-header-bytes", required_argument, NULL, O_MAX_HEADER_BYTES},
@@ -212,6 +215,14 @@ int rp_cmd_proxy(int argc, char **argv)
 				return rc;
 			so.max_size = v;
 			break;
+		case O_SYNC: {
+			enum rp_store_sync sm;
+			if (rp_store_sync_parse(optarg, &sm))
+				return rp_cli_usage_error("proxy", "--sync: '%s' is not none, data or full",
+							  optarg);
+			so.sync = (int)sm;
+			break;
+		}
 		case O_MAX_CONNS:
 			if ((rc = parse_uint("max-conns", optarg, 1, 1u << 24, &v)))
 				return rc;

@@ -585,6 +585,17 @@ out:
 	return rc;
 }
 
+int rp_store_sync_parse(const char *name, enum rp_store_sync *out)
+{
+	static const char *const names[] = {"data", "none", "full"};
+	for (int i = 0; i < 3; i++)
+		if (strcmp(name, names[i]) == 0) {
+			*out = (enum rp_store_sync)i;
+			return 0;
+		}
+	return RP_E_USAGE;
+}
+
 static int env_open(struct rp_store *s, const struct rp_store_opts *opts, const char **why)
 {
 	unsigned flags = MDB_NOTLS;
@@ -644,7 +655,7 @@ int rp_store_open(const struct rp_store_opts *opts, struct rp_store **out, const
 		*why = "store: no corpus path given";
 		return RP_E_USAGE;
 	}
-	if (opts->sync < RP_STORE_SYNC_NONE || opts->sync > RP_STORE_SYNC_FULL) {
+	if (opts->sync < RP_STORE_SYNC_DATA || opts->sync > RP_STORE_SYNC_FULL) {
 		*why = "store: unknown sync mode";
 		return RP_E_USAGE;
 	}

@@ -30,6 +30,14 @@ rp_expect_grep "--masks names file and line" "bad.rules:2" "$RP_TMP/last.err"
 rp_expect_exit "bad --port" 2 "$REPRISE" capture -r "$RP_TMP/g.pcap" --null-sink --port 80,x
 rp_expect_grep "names --port" "--port" "$RP_TMP/last.err"
 rp_expect_exit "bad --max-flow-memory" 2 "$REPRISE" capture -r "$RP_TMP/g.pcap" --null-sink --max-flow-memory 10
+rp_expect_exit "bad --sync" 2 "$REPRISE" capture -r "$RP_TMP/g.pcap" --db "$RP_TMP/x" --sync maybe
+rp_expect_grep "names --sync" "--sync: 'maybe'" "$RP_TMP/last.err"
+for m in none data full; do
+	rm -rf "$RP_TMP/sync-$m"
+	rp_expect_exit "--sync $m records" 0 "$REPRISE" capture -r "$RP_TMP/g.pcap" --db "$RP_TMP/sync-$m" --sync $m -q
+	rp_expect_eq "--sync $m: every exchange is there" "$("$REPRISE" ls --db "$RP_TMP/sync-$m" --json | wc -l)" \
+		"$("$REPRISE" capture -r "$RP_TMP/g.pcap" --null-sink --print | wc -l)"
+done
 rp_expect_exit "unknown flag" 2 "$REPRISE" capture -r "$RP_TMP/g.pcap" --null-sink --frobnicate
 rp_expect_exit "bad BPF" 2 "$REPRISE" capture -r "$RP_TMP/g.pcap" --null-sink "tcp port porcupine"
 rp_expect_grep "says the filter is bad" "bad filter" "$RP_TMP/last.err"
