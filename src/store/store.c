@@ -682,6 +682,7 @@ int rp_store_open(const struct rp_store_opts *opts, struct rp_store **out, const
 	pthread_rwlockattr_destroy(&rwa);
 	pthread_mutex_init(&s->ctx_mu, NULL);
 	pthread_mutex_init(&s->dcache_mu, NULL);
+	pthread_mutex_init(&s->bmemo_mu, NULL);
 	pthread_mutex_init(&s->ifree_mu, NULL);
 	pthread_mutex_init(&s->q_mu, NULL);
 	pthread_condattr_t ca;
@@ -744,6 +745,7 @@ void rp_store_close(struct rp_store *s)
 	pthread_rwlock_destroy(&s->map_lock);
 	pthread_mutex_destroy(&s->ctx_mu);
 	pthread_mutex_destroy(&s->dcache_mu);
+	pthread_mutex_destroy(&s->bmemo_mu);
 	pthread_mutex_destroy(&s->ifree_mu);
 	pthread_mutex_destroy(&s->q_mu);
 	pthread_cond_destroy(&s->q_nonempty);

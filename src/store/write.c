@@ -118,12 +118,73 @@ void rp_store_write_dispose(struct rp_store *s)
 		}
 	EVP_MD_free(s->sha256);
 	s->sha256 = NULL;
+	if (s->bmemo)
+		for (size_t i = 0; i < BMEMO_SLOTS; i++)
+			free(s->bmemo[i].copy);
+	free(s->bmemo);
+	s->bmemo = NULL;
+	s->bmemo_bytes = 0;
 	free(s->dcache);
 	free(s->dcache_state);
 	free(s->sort_buf);
 	s->sort_buf = NULL;
 	s->dcache = NULL;
 	s->dcache_state = NULL;
+}
+
+/* ---- body memo ---- */
+
+/* A key from the length and 64 bytes sampled across the body: the same
+ * body always gets the same key, and bodies that differ only where nobody
+ * sampled share a slot and are told apart by the comparison. */
+static uint64_t bmemo_key(struct rp_slice b)
+{
+	uint64_t h = 0x9e3779b97f4a7c15ull ^ b.n;
+	for (size_t k = 0; k < 8; k++) {
+		uint64_t w;
+		size_t at = k == 7 ? b.n - 8 : (b.n - 8) / 7 * k;
+		memcpy(&w, b.p + at, 8);
+		h = (h ^ w) * 0xff51afd7ed558ccdull;
+		h ^= h >> 32;
+	}
+	return h;
+}
+
+/* Copies into |digest| the digest of |b| if the memo holds |b|: 1, else 0. */
+static int bmemo_get(struct rp_store *s, struct rp_slice b, uint64_t key, uint8_t *digest)
+{
+	int hit = 0;
+	pthread_mutex_lock(&s->bmemo_mu);
+	struct bmemo_slot *sl = &s->bmemo[key & (BMEMO_SLOTS - 1)];
+	if (sl->copy && sl->key == key && sl->len == b.n && memcmp(sl->copy, b.p, b.n) == 0) {
+		memcpy(digest, sl->digest, RP_DIGEST_LEN);
+		hit = 1;
+	}
+	pthread_mutex_unlock(&s->bmemo_mu);
+	return hit;
+}
+
+/* Remembers |b| with its |digest| in its slot, in place of what was there,
+ * while the memo stays within BMEMO_BYTES. */
+static void bmemo_put(struct rp_store *s, struct rp_slice b, uint64_t key, const uint8_t *digest)
+{
+	pthread_mutex_lock(&s->bmemo_mu);
+	struct bmemo_slot *sl = &s->bmemo[key & (BMEMO_SLOTS - 1)];
+	size_t after = s->bmemo_bytes - (sl->copy ? sl->len : 0) + b.n;
+	if (after <= BMEMO_BYTES) {
+		uint8_t *copy = sl->copy && sl->len == b.n ? sl->copy : NULL;
+		if (!copy) {
+			free(sl->copy);
+			copy = rp_xmalloc(b.n);
+		}
+		memcpy(copy, b.p, b.n);
+		sl->copy = copy;
+		sl->len = b.n;
+		sl->key = key;
+		memcpy(sl->digest, digest, RP_DIGEST_LEN);
+		s->bmemo_bytes = after;
+	}
+	pthread_mutex_unlock(&s->bmemo_mu);
 }
 
 /* ---- committed-digest cache ---- */
@@ -363,10 +424,16 @@ static int prepare_body(struct rp_store *s, struct wctx *c, struct rp_slice body
 	rp_buf_clear(frame);
 	if (body.n > RP_LIMIT_BODY_DECODED)
 		return RP_E_LIMIT;
-	if (!EVP_DigestInit_ex(c->md, s->sha256, NULL) ||
-	    !EVP_DigestUpdate(c->md, body.p, body.n) ||
-	    !EVP_DigestFinal_ex(c->md, digest, &dlen) || dlen != RP_DIGEST_LEN)
-		rp_oom(); /* SHA-256 over memory fails only when allocation does */
+	int memo = body.n >= BMEMO_MIN && body.n <= BMEMO_MAX;
+	uint64_t key = memo ? bmemo_key(body) : 0;
+	if (!memo || !bmemo_get(s, body, key, digest)) {
+		if (!EVP_DigestInit_ex(c->md, s->sha256, NULL) ||
+		    !EVP_DigestUpdate(c->md, body.p, body.n) ||
+		    !EVP_DigestFinal_ex(c->md, digest, &dlen) || dlen != RP_DIGEST_LEN)
+			rp_oom(); /* SHA-256 over memory fails only when allocation does */
+		if (memo)
+			bmemo_put(s, body, key, digest);
+	}
 	int known = dcache_get(s, digest);
 	if (body.n < SHARE_BODY_MIN && known == DC_NONE) {
 		dcache_set(s, digest, DC_SEEN);
@@ -848,6 +915,7 @@ int rp_store_writer_start(struct rp_store *s)
 		rp_log(RP_LOG_ERROR, "store=%s msg=\"OpenSSL has no SHA256\"", s->path);
 		return RP_E_STORE;
 	}
+	s->bmemo = rp_xcalloc(BMEMO_SLOTS, sizeof(*s->bmemo));
 	s->dcache = rp_xcalloc(DCACHE_SLOTS, RP_DIGEST_LEN);
 	s->dcache_state = rp_xcalloc(DCACHE_SLOTS, 1);
 	s->sort_buf = rp_xcalloc(s->batch_count, sizeof(*s->sort_buf));

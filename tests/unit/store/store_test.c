@@ -378,6 +378,51 @@ static void test_dedup(void **state)
 	assert_int_equal(mdb_stat_entries(path, "exchanges"), 1000);
 }
 
+/* The body memo recognises a body met again by comparing bytes: bodies of
+ * the same length that differ in one byte (where no key sample falls, so
+ * they share a memo slot) must still be stored and read back apart, and
+ * the same body met again must still be deduplicated. */
+static void test_memo_near_twins(void **state)
+{
+	(void)state;
+	const char *path = sub("c");
+	struct rp_store *s = create_store(path);
+	const size_t len = 16000;
+	char *body[4];
+	for (int v = 0; v < 4; v++) {
+		body[v] = make_body(7, len);
+		if (v)
+			body[v][len / 2 + 3 + (size_t)v] ^= 0x01; /* one byte apart */
+	}
+	for (unsigned i = 0; i < 400; i++) {
+		struct rp_exchange *x = make_exchange(i, 1000 + i, 1, 0);
+		x->resp.m.body = rp_pool_dup(x->pool, rp_slice(body[i % 4], len));
+		assert_int_equal(rp_store_put(s, x, RP_STORE_WAIT, NULL), 0);
+		rp_exchange_free(x);
+	}
+	assert_int_equal(rp_store_flush(s), 0);
+	struct rp_store_stats st;
+	rp_store_get_stats(s, &st);
+	assert_int_equal(st.bodies_new, 4);
+	assert_int_equal(st.bodies_dedup, 396);
+	struct rp_store_iter *it;
+	struct rp_exchange *x;
+	unsigned n = 0;
+	assert_int_equal(rp_store_iter_new(s, 0, 0, &it), 0);
+	while (rp_store_iter_next(it, &x, NULL) == 0) {
+		assert_int_equal(x->resp.m.body.n, len);
+		assert_memory_equal(x->resp.m.body.p, body[n % 4], len);
+		rp_exchange_free(x);
+		n++;
+	}
+	assert_int_equal(n, 400);
+	rp_store_iter_free(it);
+	rp_store_close(s);
+	for (int v = 0; v < 4; v++)
+		free(body[v]);
+	assert_int_equal(mdb_stat_entries(path, "bodies"), 4);
+}
+
 /* A small body is kept inline the first time, then shared. */
 static void test_small_bodies(void **state)
 {
@@ -1148,6 +1193,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_roundtrip, setup_dir, teardown_dir),
 		cmocka_unit_test_setup_teardown(test_dedup, setup_dir, teardown_dir),
+		cmocka_unit_test_setup_teardown(test_memo_near_twins, setup_dir, teardown_dir),
 		cmocka_unit_test_setup_teardown(test_small_bodies, setup_dir, teardown_dir),
 		cmocka_unit_test_setup_teardown(test_ids_continue, setup_dir, teardown_dir),
 		cmocka_unit_test_setup_teardown(test_meta_and_conns, setup_dir, teardown_dir),
