@@ -20,6 +20,9 @@
 #include <openssl/evp.h>
 #include <openssl/sha.h>
 #include <pcre2.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 #include "reprise/limits.h"
 #include "reprise/mask.h"
@@ -189,6 +192,90 @@ static inline void rp_mask_facts_add(struct rp_mask_facts *f, uint16_t k, const 
 
 /* The detectors that could match a value of |n| bytes with facts |f|. */
 uint32_t rp_mask_facts_bits(const struct rp_mask_facts *f, size_t n);
+
+/* The vector half of the facts pass: counts the bytes of |p| from |j| on,
+ * 16 at a time, into |f| (digits, capitals, dots, colons; '@', 'A' and
+ * 'B'/'b' in |seen|) while 16 or more of the |n| bytes remain; with
+ * |stop_at_quote| it stops at the first '"' or '\\', without counting it.
+ * Returns where it stopped: the caller feeds the rest to rp_mask_facts_add
+ * one byte at a time, then calls rp_mask_facts_eyj over [start, returned).
+ * Without SSE2 it counts nothing and returns |j|. */
+static inline size_t rp_mask_facts_run(const uint8_t *p, size_t j, size_t n,
+				       struct rp_mask_facts *f, int stop_at_quote)
+{
+#if defined(__SSE2__)
+	if (j + 16 > n)
+		return j;
+	const __m128i lane = _mm_setr_epi8(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+	const __m128i ones = _mm_set1_epi8(-1), zero = _mm_setzero_si128();
+	__m128i nd = zero, nu = zero, ndot = zero, ncol = zero, at = zero, ua = zero, bb = zero;
+	unsigned rounds = 0;
+	while (j + 16 <= n) {
+		__m128i c = _mm_loadu_si128((const __m128i *)(const void *)(p + j));
+		__m128i keep = ones;
+		unsigned adv = 16;
+		if (stop_at_quote) {
+			unsigned sm = (unsigned)_mm_movemask_epi8(
+				_mm_or_si128(_mm_cmpeq_epi8(c, _mm_set1_epi8('"')),
+					     _mm_cmpeq_epi8(c, _mm_set1_epi8('\\'))));
+			if (sm) {
+				adv = (unsigned)__builtin_ctz(sm);
+				keep = _mm_cmplt_epi8(lane, _mm_set1_epi8((char)adv));
+			}
+		}
+		__m128i d = _mm_sub_epi8(c, _mm_set1_epi8('0'));
+		__m128i u = _mm_sub_epi8(c, _mm_set1_epi8('A'));
+		d = _mm_cmpeq_epi8(_mm_min_epu8(d, _mm_set1_epi8(9)), d);
+		u = _mm_cmpeq_epi8(_mm_min_epu8(u, _mm_set1_epi8(25)), u);
+		nd = _mm_sub_epi8(nd, _mm_and_si128(d, keep));
+		nu = _mm_sub_epi8(nu, _mm_and_si128(u, keep));
+		ndot = _mm_sub_epi8(ndot, _mm_and_si128(_mm_cmpeq_epi8(c, _mm_set1_epi8('.')), keep));
+		ncol = _mm_sub_epi8(ncol, _mm_and_si128(_mm_cmpeq_epi8(c, _mm_set1_epi8(':')), keep));
+		at = _mm_or_si128(at, _mm_and_si128(_mm_cmpeq_epi8(c, _mm_set1_epi8('@')), keep));
+		ua = _mm_or_si128(ua, _mm_and_si128(_mm_cmpeq_epi8(c, _mm_set1_epi8('A')), keep));
+		bb = _mm_or_si128(bb, _mm_and_si128(
+			_mm_cmpeq_epi8(_mm_or_si128(c, _mm_set1_epi8(0x20)), _mm_set1_epi8('b')), keep));
+		j += adv;
+		/* byte lanes count to 255 at most: fold them into |f| before */
+		if (adv < 16 || ++rounds == 255 || j + 16 > n) {
+			__m128i sd = _mm_sad_epu8(nd, zero), su = _mm_sad_epu8(nu, zero);
+			__m128i sdot = _mm_sad_epu8(ndot, zero), scol = _mm_sad_epu8(ncol, zero);
+			f->digits += (unsigned)(_mm_cvtsi128_si32(sd) + _mm_extract_epi16(sd, 4));
+			f->upper += (unsigned)(_mm_cvtsi128_si32(su) + _mm_extract_epi16(su, 4));
+			f->dots += (unsigned)(_mm_cvtsi128_si32(sdot) + _mm_extract_epi16(sdot, 4));
+			f->colons += (unsigned)(_mm_cvtsi128_si32(scol) + _mm_extract_epi16(scol, 4));
+			nd = nu = ndot = ncol = zero;
+			rounds = 0;
+			if (adv < 16)
+				break;
+		}
+	}
+	if (_mm_movemask_epi8(at))
+		f->seen |= RP_MF_AT;
+	if (_mm_movemask_epi8(ua))
+		f->seen |= RP_MF_A;
+	if (_mm_movemask_epi8(bb))
+		f->seen |= RP_MF_B;
+#else
+	(void)p;
+	(void)n;
+	(void)f;
+	(void)stop_at_quote;
+#endif
+	return j;
+}
+
+/* Sets |f|'s "eyJ" fact for the bytes [s, t) of a text of |n| bytes that
+ * rp_mask_facts_run counted (a JWT needs two dots: only then it looks). */
+static inline void rp_mask_facts_eyj(struct rp_mask_facts *f, const uint8_t *p, size_t s, size_t t,
+				     size_t n)
+{
+	if (f->eyj || f->dots < 2 || t <= s)
+		return;
+	size_t end = RP_MIN(t + 2, n);
+	if (end - s >= 3 && memmem(p + s, end - s, "eyJ", 3))
+		f->eyj = 1;
+}
 
 /* Every match of the detectors in the bit set |dets| over |t|: calls
  * |found| for each.  It finds what a loop of rp_mask_detect per detector
