@@ -508,41 +508,49 @@ static struct rp_slice route_of(struct rp_slice t)
 
 /* ---- headers ---------------------------------------------------------------------- */
 
-/* Framing headers: rewriting them would change how the record replays;
- * only a rule naming one exactly (no glob) applies. */
-static int is_framing(struct rp_slice name)
+/* What a header's name says about how its value is masked. */
+enum {
+	/* framing: rewriting one would change how the record replays; only a
+	 * rule naming one exactly (no glob) applies */
+	HK_FRAMING = 1,
+	HK_URL = 2,        /* a URL: masked as a request target */
+	HK_AUTH = 4,       /* credentials that keep their scheme word */
+	HK_COOKIE = 8,
+	HK_SET_COOKIE = 16,
+};
+
+/* The HK_* bits of |name|: one pass over a table, lengths compared first. */
+static unsigned header_kind(struct rp_slice name)
 {
 	static const struct {
 		const char *s;
 		size_t n;
+		unsigned kind;
 	} names[] = {
-#define N(x) {x, sizeof(x) - 1}
-		N("host"), N("content-length"), N("content-type"), N("content-encoding"),
-		N("transfer-encoding"), N("connection"), N("upgrade"), N("te"), N("trailer"),
-		N("keep-alive"), N(":method"), N(":scheme"), N(":authority"), N(":status"),
+#define N(x, k) {x, sizeof(x) - 1, k}
+		N("host", HK_FRAMING), N("content-length", HK_FRAMING),
+		N("content-type", HK_FRAMING), N("content-encoding", HK_FRAMING),
+		N("transfer-encoding", HK_FRAMING), N("connection", HK_FRAMING),
+		N("upgrade", HK_FRAMING), N("te", HK_FRAMING), N("trailer", HK_FRAMING),
+		N("keep-alive", HK_FRAMING), N(":method", HK_FRAMING), N(":scheme", HK_FRAMING),
+		N(":authority", HK_FRAMING), N(":status", HK_FRAMING),
+		N("referer", HK_URL), N("location", HK_URL), N("content-location", HK_URL),
+		N(":path", HK_URL), N("origin", HK_URL),
+		N("authorization", HK_AUTH), N("proxy-authorization", HK_AUTH),
+		N("cookie", HK_COOKIE), N("set-cookie", HK_SET_COOKIE),
 #undef N
 	};
 	for (size_t i = 0; i < RP_ARRAY_LEN(names); i++)
 		if (name.n == names[i].n && rp_slice_eq_nocase(name, rp_slice(names[i].s, names[i].n)))
-			return 1;
+			return names[i].kind;
 	return 0;
 }
 
-static int is_urlish(struct rp_slice name)
-{
-	static const char *const names[] = {"referer", "location", "content-location", ":path",
-					    "origin"};
-	for (size_t i = 0; i < RP_ARRAY_LEN(names); i++)
-		if (rp_slice_eq_nocase(name, rp_slice_str(names[i])))
-			return 1;
-	return 0;
-}
-
-static const struct rp_mask_rule *header_rule(struct rp_mask_ctx *c, struct rp_slice name)
+static const struct rp_mask_rule *header_rule(struct rp_mask_ctx *c, struct rp_slice name,
+					      int framing)
 {
 	if (!c->nactive[SC_HEADER])
 		return NULL;
-	int framing = is_framing(name);
 	struct rp_mask_cands it;
 	uint32_t idx;
 	int exact;
@@ -557,7 +565,7 @@ static const struct rp_mask_rule *header_rule(struct rp_mask_ctx *c, struct rp_s
 			const struct rp_mask_name *nm = &r->names.v[k];
 			if (framing && nm->glob)
 				continue;
-			if (nm->glob ? rp_mask_glob(nm->s, name) : rp_slice_eq_nocase(nm->s, name))
+			if (nm->glob ? rp_mask_glob(nm->s, name) : rp_mask_eq_nocase(nm->s, name))
 				return r;
 		}
 	}
@@ -589,25 +597,29 @@ static struct rp_slice act_credentials(struct rp_mask_ctx *c, const struct rp_ma
 static void mask_headers(struct rp_mask_ctx *c, struct rp_headers *h, const char *what)
 {
 	const char *dir = c->dir == RP_MASK_IN_REQ ? "request" : "response";
+	int tracing = c->opts && c->opts->trace;
 	for (size_t i = 0; i < h->n; i++) {
 		struct rp_header *hd = &h->v[i];
 		struct rp_slice v = hd->value, out = v;
-		size_t saved = rp_mask_where_push(c, "%s %s ", dir, what);
-		rp_mask_where_push_slice(c, "", hd->name);
-		const struct rp_mask_rule *r = header_rule(c, hd->name);
+		size_t saved = c->wlen;
+		if (tracing) {
+			rp_mask_where_push(c, "%s %s ", dir, what);
+			rp_mask_where_push_slice(c, "", hd->name);
+		}
+		unsigned kind = header_kind(hd->name);
+		const struct rp_mask_rule *r = header_rule(c, hd->name, kind & HK_FRAMING);
 		if (r) {
-			if (rp_slice_eq_nocase(hd->name, RP_SLICE_LIT("authorization")) ||
-			    rp_slice_eq_nocase(hd->name, RP_SLICE_LIT("proxy-authorization")))
+			if (kind & HK_AUTH)
 				out = act_credentials(c, r, v);
 			else
 				out = rp_mask_act(c, r, -1, v);
-		} else if (rp_slice_eq_nocase(hd->name, RP_SLICE_LIT("cookie"))) {
+		} else if (kind & HK_COOKIE) {
 			out = rp_mask_cookie_header(c, v);
-		} else if (rp_slice_eq_nocase(hd->name, RP_SLICE_LIT("set-cookie"))) {
+		} else if (kind & HK_SET_COOKIE) {
 			out = rp_mask_set_cookie(c, v);
-		} else if (is_urlish(hd->name)) {
+		} else if (kind & HK_URL) {
 			out = rp_mask_target(c, v, rp_slice_eq(hd->name, RP_SLICE_LIT(":path")));
-		} else if (!is_framing(hd->name)) {
+		} else if (!(kind & HK_FRAMING)) {
 			out = rp_mask_text(c, v);
 		}
 		rp_mask_where_pop(c, saved);

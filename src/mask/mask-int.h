@@ -148,6 +148,13 @@ struct rp_mask_rules {
 struct rp_mask_rules *rp_mask_rules_new_empty(void);
 void rp_mask_rules_finish(struct rp_mask_rules *r);
 
+/* rp_slice_eq_nocase with the length test inline: most names compared
+ * differ in length. */
+static inline int rp_mask_eq_nocase(struct rp_slice a, struct rp_slice b)
+{
+	return a.n == b.n && (a.n == 0 || rp_slice_eq_nocase(a, b));
+}
+
 /* ASCII case-blind glob match of |s| against |pat|. */
 int rp_mask_glob(struct rp_slice pat, struct rp_slice s);
 /* 1 when some name of |l| matches |s|. */
@@ -487,9 +494,6 @@ struct rp_slice rp_mask_target(struct rp_mask_ctx *c, struct rp_slice target, in
 /* Cookie request header value, and a Set-Cookie value. */
 struct rp_slice rp_mask_cookie_header(struct rp_mask_ctx *c, struct rp_slice v);
 struct rp_slice rp_mask_set_cookie(struct rp_mask_ctx *c, struct rp_slice v);
-
-/* JSON string escaping (quotes not included), into |out|. */
-void rp_mask_json_escape(struct rp_buf *out, struct rp_slice s);
 
 /* Media type of a Content-Type value, lowercase in |pool| ("" when none). */
 struct rp_slice rp_mask_media_type(struct rp_pool *pool, struct rp_slice ctype);
