@@ -821,6 +821,7 @@ static void index_add(struct rp_mask_index *ix, struct rp_slice name, uint32_t r
 		free(old.slots);
 	}
 	uint64_t h = name_hash(name);
+	ix->filter[h >> 61] |= 1ull << (h >> 55 & 63);
 	struct rp_mask_index_slot *sl = index_slot(ix, name, h);
 	if (!sl->rules) {
 		sl->name = name;
@@ -874,30 +875,11 @@ void rp_mask_cands_init(struct rp_mask_cands *it, const struct rp_mask_index *ix
 	rp_mask_cands_init_hash(it, ix, name, name.n ? name_hash(name) : 0);
 }
 
-void rp_mask_cands_init_hash(struct rp_mask_cands *it, const struct rp_mask_index *ix,
-			     struct rp_slice name, uint64_t hash)
+const struct rp_mask_index_slot *rp_mask_index_find(const struct rp_mask_index *ix,
+						    struct rp_slice name, uint64_t hash)
 {
-	const struct rp_mask_index_slot *sl = name.n ? index_slot(ix, name, hash) : NULL;
-	it->a = sl && sl->rules ? sl->rules : NULL;
-	it->na = sl && sl->rules ? sl->n : 0;
-	it->b = ix->always;
-	it->nb = ix->nalways;
-	it->ia = it->ib = 0;
-}
-
-int rp_mask_cands_next(struct rp_mask_cands *it, uint32_t *rule, int *exact)
-{
-	int ha = it->ia < it->na, hb = it->ib < it->nb;
-	if (!ha && !hb)
-		return 0;
-	if (ha && (!hb || it->a[it->ia] < it->b[it->ib])) {
-		*rule = it->a[it->ia++];
-		*exact = 1;
-	} else {
-		*rule = it->b[it->ib++];
-		*exact = 0;
-	}
-	return 1;
+	const struct rp_mask_index_slot *sl = index_slot(ix, name, hash);
+	return sl && sl->rules ? sl : NULL;
 }
 
 /* ---- construction ------------------------------------------------------------------ */

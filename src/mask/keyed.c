@@ -21,7 +21,10 @@
  *
  * The HMAC is computed with OpenSSL's SHA-256: the key's inner and outer
  * padded states are absorbed once; each call copies them onto its own stack,
- * so a key is shared read-only by every thread.
+ * so a key is shared read-only by every thread.  The blocks are assembled
+ * and padded here and given to SHA256_Transform: the values are short (one
+ * block, mostly), and SHA256_Update/SHA256_Final's buffering, wiping and
+ * context copies cost about as much as the block itself.
  */
 #include "config.h"
 
@@ -70,18 +73,60 @@ void rp_mask_key_dispose(struct rp_mask_key *k)
 	memset(k, 0, sizeof(*k));
 }
 
+const SHA256_CTX rp_mask_sha256_iv = {
+	.h = {0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab,
+	      0x5be0cd19},
+};
+
+void rp_mask_sha256_finish(const SHA256_CTX *from, size_t prior, const struct rp_slice *parts,
+			   size_t nparts, uint8_t out[32])
+{
+	SHA256_CTX c;
+	memcpy(c.h, from->h, sizeof(c.h));
+	uint8_t block[64];
+	size_t n = 0, total = prior;
+	for (size_t i = 0; i < nparts; i++) {
+		const uint8_t *p = parts[i].p;
+		size_t left = parts[i].n;
+		total += left;
+		while (left) {
+			size_t k = RP_MIN(left, sizeof(block) - n);
+			memcpy(block + n, p, k);
+			n += k;
+			p += k;
+			left -= k;
+			if (n == sizeof(block)) {
+				SHA256_Transform(&c, block);
+				n = 0;
+			}
+		}
+	}
+	/* the padding: 0x80, zeros, the length in bits, in one block or two */
+	block[n++] = 0x80;
+	if (n > 56) {
+		memset(block + n, 0, sizeof(block) - n);
+		SHA256_Transform(&c, block);
+		n = 0;
+	}
+	memset(block + n, 0, 56 - n);
+	uint64_t bits = (uint64_t)total * 8;
+	for (int i = 0; i < 8; i++)
+		block[56 + i] = (uint8_t)(bits >> (56 - 8 * i));
+	SHA256_Transform(&c, block);
+	for (int i = 0; i < 8; i++) {
+		uint32_t w = __builtin_bswap32((uint32_t)c.h[i]);
+		memcpy(out + 4 * i, &w, 4);
+	}
+}
+
 void rp_mask_hmac(const struct rp_mask_key *k, const struct rp_slice *parts, size_t nparts,
 		  uint8_t out[32])
 {
+	/* copies of the absorbed key's states: nothing shared is written */
 	uint8_t ih[32];
-	SHA256_CTX h = k->inner; /* a copy of the absorbed key: nothing shared is written */
-	for (size_t i = 0; i < nparts; i++)
-		if (parts[i].n)
-			SHA256_Update(&h, parts[i].p, parts[i].n);
-	SHA256_Final(ih, &h);
-	h = k->outer;
-	SHA256_Update(&h, ih, sizeof(ih));
-	SHA256_Final(out, &h);
+	rp_mask_sha256_finish(&k->inner, 64, parts, nparts, ih);
+	struct rp_slice inner = rp_slice(ih, sizeof(ih));
+	rp_mask_sha256_finish(&k->outer, 64, &inner, 1, out);
 }
 
 int rp_mask_key_load(const char *file, uint8_t *key, size_t cap, size_t *len, const char **why)
@@ -168,11 +213,8 @@ static uint8_t prf_byte(struct rp_mask_prf *r)
 	if (r->used == sizeof(r->block)) {
 		uint8_t ctr[4] = {(uint8_t)(r->counter >> 24), (uint8_t)(r->counter >> 16),
 				  (uint8_t)(r->counter >> 8), (uint8_t)r->counter};
-		SHA256_CTX h;
-		SHA256_Init(&h);
-		SHA256_Update(&h, r->seed, sizeof(r->seed));
-		SHA256_Update(&h, ctr, sizeof(ctr));
-		SHA256_Final(r->block, &h);
+		struct rp_slice parts[2] = {rp_slice(r->seed, sizeof(r->seed)), rp_slice(ctr, 4)};
+		rp_mask_sha256_finish(&rp_mask_sha256_iv, 0, parts, 2, r->block);
 		r->counter++;
 		r->used = 0;
 	}

@@ -333,6 +333,16 @@ void rp_mask_key_dispose(struct rp_mask_key *k);
 void rp_mask_hmac(const struct rp_mask_key *k, const struct rp_slice *parts, size_t nparts,
 		  uint8_t out[32]);
 
+/* SHA-256's initial state. */
+extern const SHA256_CTX rp_mask_sha256_iv;
+
+/* Finishes a SHA-256 whose state |from| has absorbed |prior| bytes (a
+ * multiple of 64) with the concatenation of |parts|: the digest to |out|.
+ * Reads |from| only (the work is on a copy of its chaining state), so any
+ * number of threads may share it. */
+void rp_mask_sha256_finish(const SHA256_CTX *from, size_t prior, const struct rp_slice *parts,
+			   size_t nparts, uint8_t out[32]);
+
 /* A stream of pseudo-random bytes derived from a seed (SHA-256 counter mode). */
 struct rp_mask_prf {
 	uint8_t seed[32], block[32];
@@ -378,6 +388,10 @@ struct rp_mask_index_slot {
 struct rp_mask_index {
 	struct rp_mask_index_slot *slots;
 	size_t cap, used;
+	/* bit (hash >> 55) is set for the hash of every name in |slots|: most
+	 * names looked up (JSON members above all) are in no rule, and one
+	 * clear bit says so without probing */
+	uint64_t filter[8];
 	uint32_t *always;
 	size_t nalways;
 };
@@ -389,9 +403,22 @@ struct rp_mask_cands {
 };
 void rp_mask_cands_init(struct rp_mask_cands *it, const struct rp_mask_index *ix,
 			struct rp_slice name);
+/* The slot of |name| (hash |hash|) in |ix|, or NULL. */
+const struct rp_mask_index_slot *rp_mask_index_find(const struct rp_mask_index *ix,
+						    struct rp_slice name, uint64_t hash);
 /* The same with |hash| = rp_mask_name_hash(|name|) already known. */
-void rp_mask_cands_init_hash(struct rp_mask_cands *it, const struct rp_mask_index *ix,
-			     struct rp_slice name, uint64_t hash);
+static inline void rp_mask_cands_init_hash(struct rp_mask_cands *it, const struct rp_mask_index *ix,
+					   struct rp_slice name, uint64_t hash)
+{
+	const struct rp_mask_index_slot *sl =
+		name.n && (ix->filter[hash >> 61] >> (hash >> 55 & 63) & 1)
+			? rp_mask_index_find(ix, name, hash) : NULL;
+	it->a = sl ? sl->rules : NULL;
+	it->na = sl ? sl->n : 0;
+	it->b = ix->always;
+	it->nb = ix->nalways;
+	it->ia = it->ib = 0;
+}
 /* The index's hash of a name: FNV-1a over its ASCII-lowercased bytes. */
 #define RP_MASK_HASH_INIT 0xcbf29ce484222325ULL
 static inline uint64_t rp_mask_hash_add(uint64_t h, uint8_t b)
@@ -399,7 +426,20 @@ static inline uint64_t rp_mask_hash_add(uint64_t h, uint8_t b)
 	return (h ^ ((b >= 'A' && b <= 'Z') ? (uint8_t)(b | 0x20) : b)) * 0x100000001b3ULL;
 }
 /* Next candidate rule number; 0 at the end.  |*exact| says it came by name. */
-int rp_mask_cands_next(struct rp_mask_cands *it, uint32_t *rule, int *exact);
+static inline int rp_mask_cands_next(struct rp_mask_cands *it, uint32_t *rule, int *exact)
+{
+	int ha = it->ia < it->na, hb = it->ib < it->nb;
+	if (!ha && !hb)
+		return 0;
+	if (ha && (!hb || it->a[it->ia] < it->b[it->ib])) {
+		*rule = it->a[it->ia++];
+		*exact = 1;
+	} else {
+		*rule = it->b[it->ib++];
+		*exact = 0;
+	}
+	return 1;
+}
 
 struct rp_mask {
 	struct rp_mask_rules *rules;
