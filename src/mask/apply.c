@@ -31,16 +31,25 @@
 void rp_mask_edits_push(struct rp_mask_edits *e, size_t at, size_t len, struct rp_slice rep)
 {
 	if (e->n == e->cap) {
-		e->cap = e->cap ? e->cap * 2 : 16;
-		e->v = rp_xrealloc(e->v, e->cap * sizeof(*e->v));
+		if (!e->cap) {
+			e->v = e->inl;
+			e->cap = RP_ARRAY_LEN(e->inl);
+		} else if (e->v == e->inl) {
+			e->v = rp_xmalloc((e->cap *= 4) * sizeof(*e->v));
+			memcpy(e->v, e->inl, sizeof(e->inl));
+		} else {
+			e->v = rp_xrealloc(e->v, (e->cap *= 2) * sizeof(*e->v));
+		}
 	}
 	e->v[e->n++] = (struct rp_mask_edit_v){at, len, rep};
 }
 
 void rp_mask_edits_free(struct rp_mask_edits *e)
 {
-	free(e->v);
-	memset(e, 0, sizeof(*e));
+	if (e->v != e->inl)
+		free(e->v);
+	e->v = NULL;
+	e->n = e->cap = 0;
 }
 
 struct rp_slice rp_mask_splice(struct rp_pool *pool, struct rp_slice in,
@@ -184,9 +193,11 @@ struct match {
 	int det;
 };
 
+/* As rp_mask_edits: the first few in |inl|. */
 struct matches {
 	struct match *v;
 	size_t n, cap;
+	struct match inl[4];
 };
 
 /* Inserts [s, e) unless it overlaps a match already taken (earlier rules
@@ -206,8 +217,15 @@ static void take(struct matches *m, size_t s, size_t e, const struct rp_mask_rul
 	if (lo < m->n && m->v[lo].s < e)
 		return;
 	if (m->n == m->cap) {
-		m->cap = m->cap ? m->cap * 2 : 8;
-		m->v = rp_xrealloc(m->v, m->cap * sizeof(*m->v));
+		if (!m->cap) {
+			m->v = m->inl;
+			m->cap = RP_ARRAY_LEN(m->inl);
+		} else if (m->v == m->inl) {
+			m->v = rp_xmalloc((m->cap *= 4) * sizeof(*m->v));
+			memcpy(m->v, m->inl, sizeof(m->inl));
+		} else {
+			m->v = rp_xrealloc(m->v, (m->cap *= 2) * sizeof(*m->v));
+		}
 	}
 	memmove(m->v + lo + 1, m->v + lo, (m->n - lo) * sizeof(*m->v));
 	m->v[lo] = (struct match){s, e, r, det};
@@ -268,7 +286,9 @@ struct rp_slice rp_mask_text_possible(struct rp_mask_ctx *c, struct rp_slice v, 
 	if (!nr || v.n == 0 || (!possible && !c->text_regex))
 		return v;
 	unsigned flags = c->m->audit ? RP_MASK_DETECT_AUDIT : 0;
-	struct matches m = {0};
+	struct matches m;
+	m.v = NULL;
+	m.n = m.cap = 0;
 	for (size_t i = 0; i < nr; i++) {
 		const struct rp_mask_rule *r = c->active[SC_TEXT][i];
 		if (r->re) {
@@ -307,7 +327,8 @@ struct rp_slice rp_mask_text_possible(struct rp_mask_ctx *c, struct rp_slice v, 
 		}
 		rp_mask_edits_free(&ed);
 	}
-	free(m.v);
+	if (m.v != m.inl)
+		free(m.v);
 	return out;
 }
 
@@ -468,6 +489,13 @@ static void select_rules(struct rp_mask_ctx *c, unsigned dir, const struct msgfa
 	const struct rp_mask *m = c->m;
 	c->dir = dir;
 	for (int sc = 0; sc < SC_COUNT; sc++) {
+		if (m->scope_always[sc]) {
+			c->active[sc] = m->by_scope[sc];
+			c->nactive[sc] = m->nby_scope[sc];
+			for (size_t i = 0; i < m->nby_scope[sc]; i++)
+				c->is_active[m->by_scope[sc][i]->index] = 1;
+			continue;
+		}
 		c->nactive[sc] = 0;
 		for (size_t i = 0; i < m->nby_scope[sc]; i++) {
 			const struct rp_mask_rule *r = m->by_scope[sc][i];
@@ -750,7 +778,7 @@ int rp_mask_apply(const struct rp_mask *m, struct rp_exchange *x,
 	c.route_memo = rp_pool_alloc(x->pool, m->rules->n + m->rules->nstatics + 1);
 	memset(c.route_memo, 0xff, m->rules->n + m->rules->nstatics + 1);
 	for (int sc = 0; sc < SC_COUNT; sc++)
-		c.active[sc] = m->nby_scope[sc]
+		c.active[sc] = m->nby_scope[sc] && !m->scope_always[sc]
 				       ? rp_pool_alloc(x->pool, m->nby_scope[sc] * sizeof(*c.active[sc]))
 				       : NULL;
 	c.where[0] = '\0';
@@ -897,6 +925,15 @@ static void index_rules(struct rp_mask *m)
 	for (size_t i = 0; i < r->n; i++) {
 		enum rp_mask_scope sc = r->v[i].scope;
 		m->by_scope[sc][m->nby_scope[sc]++] = &r->v[i];
+	}
+	for (int sc = 0; sc < SC_COUNT; sc++) {
+		m->scope_always[sc] = 1;
+		for (size_t i = 0; i < m->nby_scope[sc]; i++) {
+			const struct rp_mask_cond *cd = &m->by_scope[sc][i]->cond;
+			if (cd->in != (RP_MASK_IN_REQ | RP_MASK_IN_RESP) || cd->methods.n ||
+			    cd->types.n || cd->routes.n)
+				m->scope_always[sc] = 0;
+		}
 	}
 	static const enum rp_mask_scope named[] = {SC_HEADER, SC_COOKIE, SC_QUERY, SC_FORM, SC_JSON};
 	for (size_t i = 0; i < RP_ARRAY_LEN(named); i++)

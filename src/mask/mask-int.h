@@ -450,6 +450,9 @@ struct rp_mask {
 	/* rules by scope, in file order */
 	const struct rp_mask_rule **by_scope[SC_COUNT];
 	size_t nby_scope[SC_COUNT];
+	/* every rule of the scope applies to every message (no condition):
+	 * a message's active rules are then |by_scope| itself */
+	uint8_t scope_always[SC_COUNT];
 	struct rp_mask_index index[SC_COUNT]; /* header, cookie, query, form, json */
 };
 
@@ -458,9 +461,12 @@ struct rp_mask_edit_v {
 	struct rp_slice rep;   /* replacement, already encoded for the context */
 };
 
+/* Starts as {0}; the first few edits live in |inl| (most values get one
+ * or two), so it must not be copied once pushed to. */
 struct rp_mask_edits {
 	struct rp_mask_edit_v *v;
 	size_t n, cap;
+	struct rp_mask_edit_v inl[4];
 };
 
 void rp_mask_edits_push(struct rp_mask_edits *e, size_t at, size_t len, struct rp_slice rep);
