@@ -236,14 +236,20 @@ static size_t escape_to(uint8_t *p, struct rp_slice s)
  * once, straight into |pool|. */
 static struct rp_slice escaped(struct rp_pool *pool, struct rp_slice s, int quote)
 {
-	size_t n = quote ? 2 : 0;
-	for (size_t i = 0; i < s.n; i++)
+	size_t plain = 0;
+	while (plain < s.n && escaped_len(s.p[plain]) == 1)
+		plain++;
+	size_t n = plain + (quote ? 2 : 0);
+	for (size_t i = plain; i < s.n; i++)
 		n += escaped_len(s.p[i]);
 	uint8_t *p = rp_pool_alloc(pool, n ? n : 1);
 	size_t o = 0;
 	if (quote)
 		p[o++] = '"';
-	o += escape_to(p + o, s);
+	if (plain)
+		memcpy(p + o, s.p, plain);
+	o += plain;
+	o += escape_to(p + o, rp_slice(s.p + plain, s.n - plain));
 	if (quote)
 		p[o++] = '"';
 	return rp_slice(p, o);

@@ -211,58 +211,52 @@ static inline size_t rp_mask_facts_run(const uint8_t *p, size_t j, size_t n,
 				       struct rp_mask_facts *f, int stop_at_quote)
 {
 #if defined(__SSE2__)
-	if (j + 16 > n)
-		return j;
-	const __m128i lane = _mm_setr_epi8(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
-	const __m128i ones = _mm_set1_epi8(-1), zero = _mm_setzero_si128();
-	__m128i nd = zero, nu = zero, ndot = zero, ncol = zero, at = zero, ua = zero, bb = zero;
-	unsigned rounds = 0;
 	while (j + 16 <= n) {
 		__m128i c = _mm_loadu_si128((const __m128i *)(const void *)(p + j));
-		__m128i keep = ones;
-		unsigned adv = 16;
+		unsigned keep = 0xffff, adv = 16;
 		if (stop_at_quote) {
 			unsigned sm = (unsigned)_mm_movemask_epi8(
 				_mm_or_si128(_mm_cmpeq_epi8(c, _mm_set1_epi8('"')),
 					     _mm_cmpeq_epi8(c, _mm_set1_epi8('\\'))));
 			if (sm) {
 				adv = (unsigned)__builtin_ctz(sm);
-				keep = _mm_cmplt_epi8(lane, _mm_set1_epi8((char)adv));
+				keep = (1u << adv) - 1;
 			}
 		}
 		__m128i d = _mm_sub_epi8(c, _mm_set1_epi8('0'));
 		__m128i u = _mm_sub_epi8(c, _mm_set1_epi8('A'));
 		d = _mm_cmpeq_epi8(_mm_min_epu8(d, _mm_set1_epi8(9)), d);
 		u = _mm_cmpeq_epi8(_mm_min_epu8(u, _mm_set1_epi8(25)), u);
-		nd = _mm_sub_epi8(nd, _mm_and_si128(d, keep));
-		nu = _mm_sub_epi8(nu, _mm_and_si128(u, keep));
-		ndot = _mm_sub_epi8(ndot, _mm_and_si128(_mm_cmpeq_epi8(c, _mm_set1_epi8('.')), keep));
-		ncol = _mm_sub_epi8(ncol, _mm_and_si128(_mm_cmpeq_epi8(c, _mm_set1_epi8(':')), keep));
-		at = _mm_or_si128(at, _mm_and_si128(_mm_cmpeq_epi8(c, _mm_set1_epi8('@')), keep));
-		ua = _mm_or_si128(ua, _mm_and_si128(_mm_cmpeq_epi8(c, _mm_set1_epi8('A')), keep));
-		bb = _mm_or_si128(bb, _mm_and_si128(
-			_mm_cmpeq_epi8(_mm_or_si128(c, _mm_set1_epi8(0x20)), _mm_set1_epi8('b')), keep));
-		j += adv;
-		/* byte lanes count to 255 at most: fold them into |f| before */
-		if (adv < 16 || ++rounds == 255 || j + 16 > n) {
-			__m128i sd = _mm_sad_epu8(nd, zero), su = _mm_sad_epu8(nu, zero);
-			__m128i sdot = _mm_sad_epu8(ndot, zero), scol = _mm_sad_epu8(ncol, zero);
-			f->digits += (unsigned)(_mm_cvtsi128_si32(sd) + _mm_extract_epi16(sd, 4));
-			f->upper += (unsigned)(_mm_cvtsi128_si32(su) + _mm_extract_epi16(su, 4));
-			f->dots += (unsigned)(_mm_cvtsi128_si32(sdot) + _mm_extract_epi16(sdot, 4));
-			f->colons += (unsigned)(_mm_cvtsi128_si32(scol) + _mm_extract_epi16(scol, 4));
-			nd = nu = ndot = ncol = zero;
-			rounds = 0;
-			if (adv < 16)
-				break;
+		/* four 16-bit masks in one word, counted lane by lane */
+		uint64_t x = (uint64_t)((unsigned)_mm_movemask_epi8(d) & keep) |
+			     (uint64_t)((unsigned)_mm_movemask_epi8(u) & keep) << 16 |
+			     (uint64_t)((unsigned)_mm_movemask_epi8(
+					_mm_cmpeq_epi8(c, _mm_set1_epi8('.'))) & keep) << 32 |
+			     (uint64_t)((unsigned)_mm_movemask_epi8(
+					_mm_cmpeq_epi8(c, _mm_set1_epi8(':'))) & keep) << 48;
+		if (x) {
+			x = x - ((x >> 1) & 0x5555555555555555ull);
+			x = (x & 0x3333333333333333ull) + ((x >> 2) & 0x3333333333333333ull);
+			x = (x + (x >> 4)) & 0x0f0f0f0f0f0f0f0full;
+			x = (x + (x >> 8)) & 0x001f001f001f001full;
+			f->digits += (unsigned)(x & 0xff);
+			f->upper += (unsigned)(x >> 16 & 0xff);
+			f->dots += (unsigned)(x >> 32 & 0xff);
+			f->colons += (unsigned)(x >> 48);
 		}
+		__m128i at = _mm_cmpeq_epi8(c, _mm_set1_epi8('@'));
+		__m128i ua = _mm_cmpeq_epi8(c, _mm_set1_epi8('A'));
+		__m128i bb = _mm_cmpeq_epi8(_mm_or_si128(c, _mm_set1_epi8(0x20)), _mm_set1_epi8('b'));
+		if ((unsigned)_mm_movemask_epi8(at) & keep)
+			f->seen |= RP_MF_AT;
+		if ((unsigned)_mm_movemask_epi8(ua) & keep)
+			f->seen |= RP_MF_A;
+		if ((unsigned)_mm_movemask_epi8(bb) & keep)
+			f->seen |= RP_MF_B;
+		j += adv;
+		if (adv < 16)
+			break;
 	}
-	if (_mm_movemask_epi8(at))
-		f->seen |= RP_MF_AT;
-	if (_mm_movemask_epi8(ua))
-		f->seen |= RP_MF_A;
-	if (_mm_movemask_epi8(bb))
-		f->seen |= RP_MF_B;
 #else
 	(void)p;
 	(void)n;
