@@ -140,11 +140,18 @@ void rp_mask_trace(struct rp_mask_ctx *c, const struct rp_mask_rule *r, int dete
 struct rp_slice rp_mask_act(struct rp_mask_ctx *c, const struct rp_mask_rule *r, int kind,
 			    struct rp_slice v)
 {
+	return rp_mask_act_possible(c, r, kind, v, RP_MASK_POSSIBLE_UNKNOWN);
+}
+
+struct rp_slice rp_mask_act_possible(struct rp_mask_ctx *c, const struct rp_mask_rule *r, int kind,
+				     struct rp_slice v, uint32_t possible)
+{
 	if (!r || r->act == ACT_KEEP || v.n == 0)
 		return v;
 	if (kind < 0 && kind != K_NUMBER &&
 	    (r->act == ACT_FAKE || r->act == ACT_HASH || r->act == ACT_TOKENIZE))
-		kind = rp_mask_classify(v);
+		kind = possible == RP_MASK_POSSIBLE_UNKNOWN ? rp_mask_classify(v)
+							    : rp_mask_classify_possible(v, possible);
 	else if (kind == K_NUMBER && r->act == ACT_FAKE && rp_mask_classify(v) >= 0)
 		kind = rp_mask_classify(v); /* a card written as a JSON number */
 	if (r->act == ACT_REPORT) {

@@ -378,7 +378,8 @@ static void on_string(struct scan *S, size_t s, size_t e, const struct sinfo *si
 	struct rp_slice raw = rp_slice(S->b.p + s, e - s);
 	struct rp_slice v = si->esc ? unescape(c->pool, raw) : raw;
 	size_t saved = where_path(S);
-	struct rp_slice out = r ? rp_mask_act(c, r, -1, v)
+	struct rp_slice out = r ? rp_mask_act_possible(c, r, -1, v,
+						      si->esc ? RP_MASK_POSSIBLE_UNKNOWN : si->possible)
 				: si->esc ? rp_mask_text(c, v) : rp_mask_text_possible(c, v, si->possible);
 	rp_mask_where_pop(c, saved);
 	if (out.p == v.p && out.n == v.n)

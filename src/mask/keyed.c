@@ -114,8 +114,10 @@ void rp_mask_sha256_finish(const SHA256_CTX *from, size_t prior, const struct rp
 		block[56 + i] = (uint8_t)(bits >> (56 - 8 * i));
 	SHA256_Transform(&c, block);
 	for (int i = 0; i < 8; i++) {
-		uint32_t w = __builtin_bswap32((uint32_t)c.h[i]);
-		memcpy(out + 4 * i, &w, 4);
+		out[4 * i] = (uint8_t)(c.h[i] >> 24);
+		out[4 * i + 1] = (uint8_t)(c.h[i] >> 16);
+		out[4 * i + 2] = (uint8_t)(c.h[i] >> 8);
+		out[4 * i + 3] = (uint8_t)c.h[i];
 	}
 }
 
@@ -279,13 +281,19 @@ static int is_date(struct rp_slice v)
 
 int rp_mask_classify(struct rp_slice v)
 {
+	if (v.n == 0 || v.n > 4096)
+		return K_GENERIC;
+	return rp_mask_classify_possible(v, rp_mask_possible(v));
+}
+
+int rp_mask_classify_possible(struct rp_slice v, uint32_t possible)
+{
 	static const enum rp_mask_detector order[] = {
 		RP_MASK_EMAIL, RP_MASK_CARD, RP_MASK_SSN, RP_MASK_IBAN, RP_MASK_JWT,
 		RP_MASK_AWS_KEY, RP_MASK_IPV4, RP_MASK_IPV6, RP_MASK_PHONE,
 	};
 	if (v.n == 0 || v.n > 4096)
 		return K_GENERIC;
-	uint32_t possible = rp_mask_possible(v);
 	for (size_t i = 0; i < RP_ARRAY_LEN(order); i++)
 		if ((possible & (1u << order[i])) &&
 		    rp_mask_detect_whole(order[i], v, RP_MASK_DETECT_SYNTAX))
@@ -306,6 +314,14 @@ static struct rp_slice normalise(struct rp_pool *pool, int kind, struct rp_slice
 	if (kind != RP_MASK_EMAIL && kind != RP_MASK_CARD && kind != RP_MASK_PHONE &&
 	    kind != RP_MASK_SSN && kind != RP_MASK_IBAN)
 		return v;
+	if (kind == RP_MASK_EMAIL) {
+		/* most addresses are written in lower case: nothing to copy */
+		size_t i = 0;
+		while (i < v.n && !is_upper(v.p[i]))
+			i++;
+		if (i == v.n)
+			return v;
+	}
 	uint8_t *p = rp_pool_alloc(pool, v.n ? v.n : 1);
 	size_t n = 0;
 	for (size_t i = 0; i < v.n; i++) {

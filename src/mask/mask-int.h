@@ -358,6 +358,8 @@ enum rp_mask_kind {
 /* Classifies |v| (a whole value) for fakes: a detector whose syntax it
  * matches whole, else number, date or generic. */
 int rp_mask_classify(struct rp_slice v);
+/* The same when the caller knows rp_mask_possible(|v|) already. */
+int rp_mask_classify_possible(struct rp_slice v, uint32_t possible);
 
 /* The replacement for |v| under |act| (|keep_last| for ACT_KEEP_LAST) and
  * kind |kind|, allocated in |pool| (or |v| itself when unchanged).  |k|
@@ -511,6 +513,11 @@ void rp_mask_trace(struct rp_mask_ctx *c, const struct rp_mask_rule *r, int dete
  * when known (-1 otherwise). */
 struct rp_slice rp_mask_act(struct rp_mask_ctx *c, const struct rp_mask_rule *r, int kind,
 			    struct rp_slice v);
+/* The same when the caller knows rp_mask_possible(|v|) (a scanner that
+ * counted its bytes): |possible|, or RP_MASK_POSSIBLE_UNKNOWN. */
+#define RP_MASK_POSSIBLE_UNKNOWN UINT32_MAX
+struct rp_slice rp_mask_act_possible(struct rp_mask_ctx *c, const struct rp_mask_rule *r, int kind,
+				     struct rp_slice v, uint32_t possible);
 
 /* Runs the active text rules over the decoded value |v|; returns the masked
  * value (or |v| when nothing matched). */
