@@ -375,9 +375,12 @@ unsigned rp_mask_fake_tag(const char *kind, const uint8_t *in, size_t n, unsigne
 {
 	uint8_t md[32];
 	static const char label[] = "reprise-fake-tag-v1:";
-	struct rp_slice parts[3] = {rp_slice(label, sizeof(label) - 1),
-				    rp_slice(kind, strlen(kind) + 1), rp_slice(in, n)};
-	rp_mask_sha256_finish(&rp_mask_sha256_iv, 0, parts, 3, md);
+	SHA256_CTX h;
+	SHA256_Init(&h);
+	SHA256_Update(&h, label, sizeof(label) - 1);
+	SHA256_Update(&h, kind, strlen(kind) + 1);
+	SHA256_Update(&h, in, n);
+	SHA256_Final(md, &h);
 	uint32_t v = (uint32_t)md[0] << 24 | (uint32_t)md[1] << 16 | (uint32_t)md[2] << 8 | md[3];
 	return v % mod;
 }

@@ -21,10 +21,9 @@
  *
  * The HMAC is computed with OpenSSL's SHA-256: the key's inner and outer
  * padded states are absorbed once; each call copies them onto its own stack,
- * so a key is shared read-only by every thread.  The blocks are assembled
- * and padded here and given to SHA256_Transform: the values are short (one
- * block, mostly), and SHA256_Update/SHA256_Final's buffering, wiping and
- * context copies cost about as much as the block itself.
+ * so a key is shared read-only by every thread.  (Padding the last block
+ * here and calling SHA256_Transform was tried: OpenSSL 3's exported
+ * SHA256_Transform is slower per block than Update/Final on SHA-NI CPUs.)
  */
 #include "config.h"
 
@@ -73,62 +72,18 @@ void rp_mask_key_dispose(struct rp_mask_key *k)
 	memset(k, 0, sizeof(*k));
 }
 
-const SHA256_CTX rp_mask_sha256_iv = {
-	.h = {0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab,
-	      0x5be0cd19},
-};
-
-void rp_mask_sha256_finish(const SHA256_CTX *from, size_t prior, const struct rp_slice *parts,
-			   size_t nparts, uint8_t out[32])
-{
-	SHA256_CTX c;
-	memcpy(c.h, from->h, sizeof(c.h));
-	uint8_t block[64];
-	size_t n = 0, total = prior;
-	for (size_t i = 0; i < nparts; i++) {
-		const uint8_t *p = parts[i].p;
-		size_t left = parts[i].n;
-		total += left;
-		while (left) {
-			size_t k = RP_MIN(left, sizeof(block) - n);
-			memcpy(block + n, p, k);
-			n += k;
-			p += k;
-			left -= k;
-			if (n == sizeof(block)) {
-				SHA256_Transform(&c, block);
-				n = 0;
-			}
-		}
-	}
-	/* the padding: 0x80, zeros, the length in bits, in one block or two */
-	block[n++] = 0x80;
-	if (n > 56) {
-		memset(block + n, 0, sizeof(block) - n);
-		SHA256_Transform(&c, block);
-		n = 0;
-	}
-	memset(block + n, 0, 56 - n);
-	uint64_t bits = (uint64_t)total * 8;
-	for (int i = 0; i < 8; i++)
-		block[56 + i] = (uint8_t)(bits >> (56 - 8 * i));
-	SHA256_Transform(&c, block);
-	for (int i = 0; i < 8; i++) {
-		out[4 * i] = (uint8_t)(c.h[i] >> 24);
-		out[4 * i + 1] = (uint8_t)(c.h[i] >> 16);
-		out[4 * i + 2] = (uint8_t)(c.h[i] >> 8);
-		out[4 * i + 3] = (uint8_t)c.h[i];
-	}
-}
-
 void rp_mask_hmac(const struct rp_mask_key *k, const struct rp_slice *parts, size_t nparts,
 		  uint8_t out[32])
 {
-	/* copies of the absorbed key's states: nothing shared is written */
 	uint8_t ih[32];
-	rp_mask_sha256_finish(&k->inner, 64, parts, nparts, ih);
-	struct rp_slice inner = rp_slice(ih, sizeof(ih));
-	rp_mask_sha256_finish(&k->outer, 64, &inner, 1, out);
+	SHA256_CTX h = k->inner; /* a copy of the absorbed key: nothing shared is written */
+	for (size_t i = 0; i < nparts; i++)
+		if (parts[i].n)
+			SHA256_Update(&h, parts[i].p, parts[i].n);
+	SHA256_Final(ih, &h);
+	h = k->outer;
+	SHA256_Update(&h, ih, sizeof(ih));
+	SHA256_Final(out, &h);
 }
 
 int rp_mask_key_load(const char *file, uint8_t *key, size_t cap, size_t *len, const char **why)
@@ -215,8 +170,11 @@ static uint8_t prf_byte(struct rp_mask_prf *r)
 	if (r->used == sizeof(r->block)) {
 		uint8_t ctr[4] = {(uint8_t)(r->counter >> 24), (uint8_t)(r->counter >> 16),
 				  (uint8_t)(r->counter >> 8), (uint8_t)r->counter};
-		struct rp_slice parts[2] = {rp_slice(r->seed, sizeof(r->seed)), rp_slice(ctr, 4)};
-		rp_mask_sha256_finish(&rp_mask_sha256_iv, 0, parts, 2, r->block);
+		SHA256_CTX h;
+		SHA256_Init(&h);
+		SHA256_Update(&h, r->seed, sizeof(r->seed));
+		SHA256_Update(&h, ctr, sizeof(ctr));
+		SHA256_Final(r->block, &h);
 		r->counter++;
 		r->used = 0;
 	}

@@ -327,16 +327,6 @@ void rp_mask_key_dispose(struct rp_mask_key *k);
 void rp_mask_hmac(const struct rp_mask_key *k, const struct rp_slice *parts, size_t nparts,
 		  uint8_t out[32]);
 
-/* SHA-256's initial state. */
-extern const SHA256_CTX rp_mask_sha256_iv;
-
-/* Finishes a SHA-256 whose state |from| has absorbed |prior| bytes (a
- * multiple of 64) with the concatenation of |parts|: the digest to |out|.
- * Reads |from| only (the work is on a copy of its chaining state), so any
- * number of threads may share it. */
-void rp_mask_sha256_finish(const SHA256_CTX *from, size_t prior, const struct rp_slice *parts,
-			   size_t nparts, uint8_t out[32]);
-
 /* A stream of pseudo-random bytes derived from a seed (SHA-256 counter mode). */
 struct rp_mask_prf {
 	uint8_t seed[32], block[32];
