@@ -31,16 +31,25 @@
 void rp_mask_edits_push(struct rp_mask_edits *e, size_t at, size_t len, struct rp_slice rep)
 {
 	if (e->n == e->cap) {
-		e->cap = e->cap ? e->cap * 2 : 16;
-		e->v = rp_xrealloc(e->v, e->cap * sizeof(*e->v));
+		if (!e->cap) {
+			e->v = e->inl;
+			e->cap = RP_ARRAY_LEN(e->inl);
+		} else if (e->v == e->inl) {
+			e->v = rp_xmalloc((e->cap *= 4) * sizeof(*e->v));
+			memcpy(e->v, e->inl, sizeof(e->inl));
+		} else {
+			e->v = rp_xrealloc(e->v, (e->cap *= 2) * sizeof(*e->v));
+		}
 	}
 	e->v[e->n++] = (struct rp_mask_edit_v){at, len, rep};
 }
 
 void rp_mask_edits_free(struct rp_mask_edits *e)
 {
-	free(e->v);
-	memset(e, 0, sizeof(*e));
+	if (e->v != e->inl)
+		free(e->v);
+	e->v = NULL;
+	e->n = e->cap = 0;
 }
 
 struct rp_slice rp_mask_splice(struct rp_pool *pool, struct rp_slice in,
@@ -131,11 +140,18 @@ void rp_mask_trace(struct rp_mask_ctx *c, const struct rp_mask_rule *r, int dete
 struct rp_slice rp_mask_act(struct rp_mask_ctx *c, const struct rp_mask_rule *r, int kind,
 			    struct rp_slice v)
 {
+	return rp_mask_act_possible(c, r, kind, v, RP_MASK_POSSIBLE_UNKNOWN);
+}
+
+struct rp_slice rp_mask_act_possible(struct rp_mask_ctx *c, const struct rp_mask_rule *r, int kind,
+				     struct rp_slice v, uint32_t possible)
+{
 	if (!r || r->act == ACT_KEEP || v.n == 0)
 		return v;
 	if (kind < 0 && kind != K_NUMBER &&
 	    (r->act == ACT_FAKE || r->act == ACT_HASH || r->act == ACT_TOKENIZE))
-		kind = rp_mask_classify(v);
+		kind = possible == RP_MASK_POSSIBLE_UNKNOWN ? rp_mask_classify(v)
+							    : rp_mask_classify_possible(v, possible);
 	else if (kind == K_NUMBER && r->act == ACT_FAKE && rp_mask_classify(v) >= 0)
 		kind = rp_mask_classify(v); /* a card written as a JSON number */
 	if (r->act == ACT_REPORT) {
@@ -184,9 +200,11 @@ struct match {
 	int det;
 };
 
+/* As rp_mask_edits: the first few in |inl|. */
 struct matches {
 	struct match *v;
 	size_t n, cap;
+	struct match inl[4];
 };
 
 /* Inserts [s, e) unless it overlaps a match already taken (earlier rules
@@ -206,8 +224,15 @@ static void take(struct matches *m, size_t s, size_t e, const struct rp_mask_rul
 	if (lo < m->n && m->v[lo].s < e)
 		return;
 	if (m->n == m->cap) {
-		m->cap = m->cap ? m->cap * 2 : 8;
-		m->v = rp_xrealloc(m->v, m->cap * sizeof(*m->v));
+		if (!m->cap) {
+			m->v = m->inl;
+			m->cap = RP_ARRAY_LEN(m->inl);
+		} else if (m->v == m->inl) {
+			m->v = rp_xmalloc((m->cap *= 4) * sizeof(*m->v));
+			memcpy(m->v, m->inl, sizeof(m->inl));
+		} else {
+			m->v = rp_xrealloc(m->v, (m->cap *= 2) * sizeof(*m->v));
+		}
 	}
 	memmove(m->v + lo + 1, m->v + lo, (m->n - lo) * sizeof(*m->v));
 	m->v[lo] = (struct match){s, e, r, det};
@@ -268,7 +293,9 @@ struct rp_slice rp_mask_text_possible(struct rp_mask_ctx *c, struct rp_slice v, 
 	if (!nr || v.n == 0 || (!possible && !c->text_regex))
 		return v;
 	unsigned flags = c->m->audit ? RP_MASK_DETECT_AUDIT : 0;
-	struct matches m = {0};
+	struct matches m;
+	m.v = NULL;
+	m.n = m.cap = 0;
 	for (size_t i = 0; i < nr; i++) {
 		const struct rp_mask_rule *r = c->active[SC_TEXT][i];
 		if (r->re) {
@@ -307,7 +334,8 @@ struct rp_slice rp_mask_text_possible(struct rp_mask_ctx *c, struct rp_slice v, 
 		}
 		rp_mask_edits_free(&ed);
 	}
-	free(m.v);
+	if (m.v != m.inl)
+		free(m.v);
 	return out;
 }
 
@@ -468,6 +496,13 @@ static void select_rules(struct rp_mask_ctx *c, unsigned dir, const struct msgfa
 	const struct rp_mask *m = c->m;
 	c->dir = dir;
 	for (int sc = 0; sc < SC_COUNT; sc++) {
+		if (m->scope_always[sc]) {
+			c->active[sc] = m->by_scope[sc];
+			c->nactive[sc] = m->nby_scope[sc];
+			for (size_t i = 0; i < m->nby_scope[sc]; i++)
+				c->is_active[m->by_scope[sc][i]->index] = 1;
+			continue;
+		}
 		c->nactive[sc] = 0;
 		for (size_t i = 0; i < m->nby_scope[sc]; i++) {
 			const struct rp_mask_rule *r = m->by_scope[sc][i];
@@ -508,41 +543,49 @@ static struct rp_slice route_of(struct rp_slice t)
 
 /* ---- headers ---------------------------------------------------------------------- */
 
-/* Framing headers: rewriting them would change how the record replays;
- * only a rule naming one exactly (no glob) applies. */
-static int is_framing(struct rp_slice name)
+/* What a header's name says about how its value is masked. */
+enum {
+	/* framing: rewriting one would change how the record replays; only a
+	 * rule naming one exactly (no glob) applies */
+	HK_FRAMING = 1,
+	HK_URL = 2,        /* a URL: masked as a request target */
+	HK_AUTH = 4,       /* credentials that keep their scheme word */
+	HK_COOKIE = 8,
+	HK_SET_COOKIE = 16,
+};
+
+/* The HK_* bits of |name|: one pass over a table, lengths compared first. */
+static unsigned header_kind(struct rp_slice name)
 {
 	static const struct {
 		const char *s;
 		size_t n;
+		unsigned kind;
 	} names[] = {
-#define N(x) {x, sizeof(x) - 1}
-		N("host"), N("content-length"), N("content-type"), N("content-encoding"),
-		N("transfer-encoding"), N("connection"), N("upgrade"), N("te"), N("trailer"),
-		N("keep-alive"), N(":method"), N(":scheme"), N(":authority"), N(":status"),
+#define N(x, k) {x, sizeof(x) - 1, k}
+		N("host", HK_FRAMING), N("content-length", HK_FRAMING),
+		N("content-type", HK_FRAMING), N("content-encoding", HK_FRAMING),
+		N("transfer-encoding", HK_FRAMING), N("connection", HK_FRAMING),
+		N("upgrade", HK_FRAMING), N("te", HK_FRAMING), N("trailer", HK_FRAMING),
+		N("keep-alive", HK_FRAMING), N(":method", HK_FRAMING), N(":scheme", HK_FRAMING),
+		N(":authority", HK_FRAMING), N(":status", HK_FRAMING),
+		N("referer", HK_URL), N("location", HK_URL), N("content-location", HK_URL),
+		N(":path", HK_URL), N("origin", HK_URL),
+		N("authorization", HK_AUTH), N("proxy-authorization", HK_AUTH),
+		N("cookie", HK_COOKIE), N("set-cookie", HK_SET_COOKIE),
 #undef N
 	};
 	for (size_t i = 0; i < RP_ARRAY_LEN(names); i++)
 		if (name.n == names[i].n && rp_slice_eq_nocase(name, rp_slice(names[i].s, names[i].n)))
-			return 1;
+			return names[i].kind;
 	return 0;
 }
 
-static int is_urlish(struct rp_slice name)
-{
-	static const char *const names[] = {"referer", "location", "content-location", ":path",
-					    "origin"};
-	for (size_t i = 0; i < RP_ARRAY_LEN(names); i++)
-		if (rp_slice_eq_nocase(name, rp_slice_str(names[i])))
-			return 1;
-	return 0;
-}
-
-static const struct rp_mask_rule *header_rule(struct rp_mask_ctx *c, struct rp_slice name)
+static const struct rp_mask_rule *header_rule(struct rp_mask_ctx *c, struct rp_slice name,
+					      int framing)
 {
 	if (!c->nactive[SC_HEADER])
 		return NULL;
-	int framing = is_framing(name);
 	struct rp_mask_cands it;
 	uint32_t idx;
 	int exact;
@@ -557,7 +600,7 @@ static const struct rp_mask_rule *header_rule(struct rp_mask_ctx *c, struct rp_s
 			const struct rp_mask_name *nm = &r->names.v[k];
 			if (framing && nm->glob)
 				continue;
-			if (nm->glob ? rp_mask_glob(nm->s, name) : rp_slice_eq_nocase(nm->s, name))
+			if (nm->glob ? rp_mask_glob(nm->s, name) : rp_mask_eq_nocase(nm->s, name))
 				return r;
 		}
 	}
@@ -589,25 +632,29 @@ static struct rp_slice act_credentials(struct rp_mask_ctx *c, const struct rp_ma
 static void mask_headers(struct rp_mask_ctx *c, struct rp_headers *h, const char *what)
 {
 	const char *dir = c->dir == RP_MASK_IN_REQ ? "request" : "response";
+	int tracing = c->opts && c->opts->trace;
 	for (size_t i = 0; i < h->n; i++) {
 		struct rp_header *hd = &h->v[i];
 		struct rp_slice v = hd->value, out = v;
-		size_t saved = rp_mask_where_push(c, "%s %s ", dir, what);
-		rp_mask_where_push_slice(c, "", hd->name);
-		const struct rp_mask_rule *r = header_rule(c, hd->name);
+		size_t saved = c->wlen;
+		if (tracing) {
+			rp_mask_where_push(c, "%s %s ", dir, what);
+			rp_mask_where_push_slice(c, "", hd->name);
+		}
+		unsigned kind = header_kind(hd->name);
+		const struct rp_mask_rule *r = header_rule(c, hd->name, kind & HK_FRAMING);
 		if (r) {
-			if (rp_slice_eq_nocase(hd->name, RP_SLICE_LIT("authorization")) ||
-			    rp_slice_eq_nocase(hd->name, RP_SLICE_LIT("proxy-authorization")))
+			if (kind & HK_AUTH)
 				out = act_credentials(c, r, v);
 			else
 				out = rp_mask_act(c, r, -1, v);
-		} else if (rp_slice_eq_nocase(hd->name, RP_SLICE_LIT("cookie"))) {
+		} else if (kind & HK_COOKIE) {
 			out = rp_mask_cookie_header(c, v);
-		} else if (rp_slice_eq_nocase(hd->name, RP_SLICE_LIT("set-cookie"))) {
+		} else if (kind & HK_SET_COOKIE) {
 			out = rp_mask_set_cookie(c, v);
-		} else if (is_urlish(hd->name)) {
+		} else if (kind & HK_URL) {
 			out = rp_mask_target(c, v, rp_slice_eq(hd->name, RP_SLICE_LIT(":path")));
-		} else if (!is_framing(hd->name)) {
+		} else if (!(kind & HK_FRAMING)) {
 			out = rp_mask_text(c, v);
 		}
 		rp_mask_where_pop(c, saved);
@@ -738,7 +785,7 @@ int rp_mask_apply(const struct rp_mask *m, struct rp_exchange *x,
 	c.route_memo = rp_pool_alloc(x->pool, m->rules->n + m->rules->nstatics + 1);
 	memset(c.route_memo, 0xff, m->rules->n + m->rules->nstatics + 1);
 	for (int sc = 0; sc < SC_COUNT; sc++)
-		c.active[sc] = m->nby_scope[sc]
+		c.active[sc] = m->nby_scope[sc] && !m->scope_always[sc]
 				       ? rp_pool_alloc(x->pool, m->nby_scope[sc] * sizeof(*c.active[sc]))
 				       : NULL;
 	c.where[0] = '\0';
@@ -809,6 +856,7 @@ static void index_add(struct rp_mask_index *ix, struct rp_slice name, uint32_t r
 		free(old.slots);
 	}
 	uint64_t h = name_hash(name);
+	ix->filter[h >> 61] |= 1ull << (h >> 55 & 63);
 	struct rp_mask_index_slot *sl = index_slot(ix, name, h);
 	if (!sl->rules) {
 		sl->name = name;
@@ -862,30 +910,11 @@ void rp_mask_cands_init(struct rp_mask_cands *it, const struct rp_mask_index *ix
 	rp_mask_cands_init_hash(it, ix, name, name.n ? name_hash(name) : 0);
 }
 
-void rp_mask_cands_init_hash(struct rp_mask_cands *it, const struct rp_mask_index *ix,
-			     struct rp_slice name, uint64_t hash)
+const struct rp_mask_index_slot *rp_mask_index_find(const struct rp_mask_index *ix,
+						    struct rp_slice name, uint64_t hash)
 {
-	const struct rp_mask_index_slot *sl = name.n ? index_slot(ix, name, hash) : NULL;
-	it->a = sl && sl->rules ? sl->rules : NULL;
-	it->na = sl && sl->rules ? sl->n : 0;
-	it->b = ix->always;
-	it->nb = ix->nalways;
-	it->ia = it->ib = 0;
-}
-
-int rp_mask_cands_next(struct rp_mask_cands *it, uint32_t *rule, int *exact)
-{
-	int ha = it->ia < it->na, hb = it->ib < it->nb;
-	if (!ha && !hb)
-		return 0;
-	if (ha && (!hb || it->a[it->ia] < it->b[it->ib])) {
-		*rule = it->a[it->ia++];
-		*exact = 1;
-	} else {
-		*rule = it->b[it->ib++];
-		*exact = 0;
-	}
-	return 1;
+	const struct rp_mask_index_slot *sl = index_slot(ix, name, hash);
+	return sl && sl->rules ? sl : NULL;
 }
 
 /* ---- construction ------------------------------------------------------------------ */
@@ -903,6 +932,15 @@ static void index_rules(struct rp_mask *m)
 	for (size_t i = 0; i < r->n; i++) {
 		enum rp_mask_scope sc = r->v[i].scope;
 		m->by_scope[sc][m->nby_scope[sc]++] = &r->v[i];
+	}
+	for (int sc = 0; sc < SC_COUNT; sc++) {
+		m->scope_always[sc] = 1;
+		for (size_t i = 0; i < m->nby_scope[sc]; i++) {
+			const struct rp_mask_cond *cd = &m->by_scope[sc][i]->cond;
+			if (cd->in != (RP_MASK_IN_REQ | RP_MASK_IN_RESP) || cd->methods.n ||
+			    cd->types.n || cd->routes.n)
+				m->scope_always[sc] = 0;
+		}
 	}
 	static const enum rp_mask_scope named[] = {SC_HEADER, SC_COOKIE, SC_QUERY, SC_FORM, SC_JSON};
 	for (size_t i = 0; i < RP_ARRAY_LEN(named); i++)

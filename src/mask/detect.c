@@ -1197,11 +1197,13 @@ uint32_t rp_mask_possible(struct rp_slice v)
 {
 	rp_mask_facts_init();
 	struct rp_mask_facts f = {0};
-	for (size_t i = 0; i < v.n; i++) {
+	size_t vec_end = rp_mask_facts_run(v.p, 0, v.n, &f, 0);
+	for (size_t i = vec_end; i < v.n; i++) {
 		uint16_t k = rp_mask_fact_class[v.p[i]];
 		if (k) /* most bytes: lower-case letters, spaces */
 			rp_mask_facts_add(&f, k, v.p, i, v.n);
 	}
+	rp_mask_facts_eyj(&f, v.p, 0, vec_end, v.n);
 	return rp_mask_facts_bits(&f, v.n);
 }
 

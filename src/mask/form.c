@@ -60,9 +60,19 @@ static int keep_raw(uint8_t c, enum enc mode)
 		return 1;
 	switch (mode) {
 	case ENC_QUERY:
-		return c && strchr("!$'()*,:@/?", c) != NULL;
+		switch (c) {
+		case '!': case '$': case '\'': case '(': case ')': case '*': case ',': case ':':
+		case '@': case '/': case '?':
+			return 1;
+		}
+		return 0;
 	case ENC_PATH:
-		return c && strchr("!$&'()*+,;=:@", c) != NULL;
+		switch (c) {
+		case '!': case '$': case '&': case '\'': case '(': case ')': case '*': case '+':
+		case ',': case ';': case '=': case ':': case '@':
+			return 1;
+		}
+		return 0;
 	case ENC_COOKIE:
 		return c > 0x20 && c < 0x7f && c != '"' && c != ',' && c != ';' && c != '\\' &&
 		       c != '%';

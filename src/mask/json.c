@@ -76,7 +76,12 @@ static void scan_string(struct rp_slice b, size_t i, struct sinfo *si, int want_
 {
 	struct rp_mask_facts f = {0};
 	uint64_t h = RP_MASK_HASH_INIT;
-	size_t j = i + 1;
+	/* 16 bytes at a time up to the closing quote or a backslash, then one
+	 * at a time (escapes, the last bytes of the body) */
+	size_t j = rp_mask_facts_run(b.p, i + 1, b.n, &f, 1), vec_end = j;
+	if (want_hash)
+		for (size_t k = i + 1; k < vec_end; k++)
+			h = rp_mask_hash_add(h, b.p[k]);
 	si->esc = 0;
 	for (; j < b.n; j++) {
 		uint8_t ch = b.p[j];
@@ -94,6 +99,7 @@ static void scan_string(struct rp_slice b, size_t i, struct sinfo *si, int want_
 			rp_mask_facts_add(&f, k, b.p, j, b.n);
 	}
 	si->end = RP_MIN(j, b.n);
+	rp_mask_facts_eyj(&f, b.p, i + 1, vec_end, b.n);
 	si->possible = rp_mask_facts_bits(&f, si->end - i - 1);
 	si->hash = h;
 }
@@ -190,46 +196,63 @@ static struct rp_slice unescape(struct rp_pool *pool, struct rp_slice s)
 	return rp_slice(p, o);
 }
 
-void rp_mask_json_escape(struct rp_buf *out, struct rp_slice s)
+/* Bytes of |c| escaped: 1, 2 (\" \\ \n \t \r) or 6 (\u00XX). */
+static inline size_t escaped_len(uint8_t c)
 {
-	static const char hex[] = "0123456789abcdef";
-	size_t start = 0;
-	for (size_t i = 0; i < s.n; i++) {
-		uint8_t c = s.p[i];
-		if (c >= 0x20 && c != '"' && c != '\\')
-			continue;
-		rp_buf_append(out, s.p + start, i - start);
-		char e[6] = {'\\', (char)c, 0};
-		size_t n = 2;
-		switch (c) {
-		case '"': case '\\': break;
-		case '\n': e[1] = 'n'; break;
-		case '\t': e[1] = 't'; break;
-		case '\r': e[1] = 'r'; break;
-		default:
-			memcpy(e, "\\u00", 4);
-			e[4] = hex[c >> 4];
-			e[5] = hex[c & 15];
-			n = 6;
-		}
-		rp_buf_append(out, e, n);
-		start = i + 1;
-	}
-	rp_buf_append(out, s.p + start, s.n - start);
+	if (c >= 0x20 && c != '"' && c != '\\')
+		return 1;
+	return (c == '"' || c == '\\' || c == '\n' || c == '\t' || c == '\r') ? 2 : 6;
 }
 
+/* Writes |s| escaped to |p| (room for the sum of escaped_len); returns the
+ * length written. */
+static size_t escape_to(uint8_t *p, struct rp_slice s)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t o = 0;
+	for (size_t i = 0; i < s.n; i++) {
+		uint8_t c = s.p[i];
+		if (escaped_len(c) == 1) {
+			p[o++] = c;
+			continue;
+		}
+		p[o++] = '\\';
+		switch (c) {
+		case '"': case '\\': p[o++] = c; break;
+		case '\n': p[o++] = 'n'; break;
+		case '\t': p[o++] = 't'; break;
+		case '\r': p[o++] = 'r'; break;
+		default:
+			memcpy(p + o, "u00", 3);
+			p[o + 3] = (uint8_t)hex[c >> 4];
+			p[o + 4] = (uint8_t)hex[c & 15];
+			o += 5;
+		}
+	}
+	return o;
+}
+
+/* |s| escaped (and quoted when |quote|), sized first so that it is written
+ * once, straight into |pool|. */
 static struct rp_slice escaped(struct rp_pool *pool, struct rp_slice s, int quote)
 {
-	struct rp_buf b;
-	rp_buf_init(&b, (size_t)RP_LIMIT_BODY_DECODED * 6 + 2);
+	size_t plain = 0;
+	while (plain < s.n && escaped_len(s.p[plain]) == 1)
+		plain++;
+	size_t n = plain + (quote ? 2 : 0);
+	for (size_t i = plain; i < s.n; i++)
+		n += escaped_len(s.p[i]);
+	uint8_t *p = rp_pool_alloc(pool, n ? n : 1);
+	size_t o = 0;
 	if (quote)
-		rp_buf_append(&b, "\"", 1);
-	rp_mask_json_escape(&b, s);
+		p[o++] = '"';
+	if (plain)
+		memcpy(p + o, s.p, plain);
+	o += plain;
+	o += escape_to(p + o, rp_slice(s.p + plain, s.n - plain));
 	if (quote)
-		rp_buf_append(&b, "\"", 1);
-	struct rp_slice out = rp_pool_dup(pool, rp_buf_slice(&b));
-	rp_buf_dispose(&b);
-	return out;
+		p[o++] = '"';
+	return rp_slice(p, o);
 }
 
 /* ---- paths ----------------------------------------------------------------------- */
@@ -301,7 +324,12 @@ static const struct rp_mask_rule *rule_for(struct scan *S)
 		const struct rp_mask_rule *r = &c->m->rules->v[k];
 		if (claim && r->index >= claim->index)
 			break;
-		if (c->is_active[k] && path_match(r, S->st, S->depth))
+		if (!c->is_active[k])
+			continue;
+		/* "$..name" found by name: the index matched the one step */
+		if (exact && top->is_obj && r->nsteps == 1 && r->steps[0].desc)
+			return r;
+		if (path_match(r, S->st, S->depth))
 			return r;
 	}
 	return claim;
@@ -350,7 +378,8 @@ static void on_string(struct scan *S, size_t s, size_t e, const struct sinfo *si
 	struct rp_slice raw = rp_slice(S->b.p + s, e - s);
 	struct rp_slice v = si->esc ? unescape(c->pool, raw) : raw;
 	size_t saved = where_path(S);
-	struct rp_slice out = r ? rp_mask_act(c, r, -1, v)
+	struct rp_slice out = r ? rp_mask_act_possible(c, r, -1, v,
+						      si->esc ? RP_MASK_POSSIBLE_UNKNOWN : si->possible)
 				: si->esc ? rp_mask_text(c, v) : rp_mask_text_possible(c, v, si->possible);
 	rp_mask_where_pop(c, saved);
 	if (out.p == v.p && out.n == v.n)

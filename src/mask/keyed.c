@@ -21,7 +21,9 @@
  *
  * The HMAC is computed with OpenSSL's SHA-256: the key's inner and outer
  * padded states are absorbed once; each call copies them onto its own stack,
- * so a key is shared read-only by every thread.
+ * so a key is shared read-only by every thread.  (Padding the last block
+ * here and calling SHA256_Transform was tried: OpenSSL 3's exported
+ * SHA256_Transform is slower per block than Update/Final on SHA-NI CPUs.)
  */
 #include "config.h"
 
@@ -237,13 +239,19 @@ static int is_date(struct rp_slice v)
 
 int rp_mask_classify(struct rp_slice v)
 {
+	if (v.n == 0 || v.n > 4096)
+		return K_GENERIC;
+	return rp_mask_classify_possible(v, rp_mask_possible(v));
+}
+
+int rp_mask_classify_possible(struct rp_slice v, uint32_t possible)
+{
 	static const enum rp_mask_detector order[] = {
 		RP_MASK_EMAIL, RP_MASK_CARD, RP_MASK_SSN, RP_MASK_IBAN, RP_MASK_JWT,
 		RP_MASK_AWS_KEY, RP_MASK_IPV4, RP_MASK_IPV6, RP_MASK_PHONE,
 	};
 	if (v.n == 0 || v.n > 4096)
 		return K_GENERIC;
-	uint32_t possible = rp_mask_possible(v);
 	for (size_t i = 0; i < RP_ARRAY_LEN(order); i++)
 		if ((possible & (1u << order[i])) &&
 		    rp_mask_detect_whole(order[i], v, RP_MASK_DETECT_SYNTAX))
@@ -264,6 +272,14 @@ static struct rp_slice normalise(struct rp_pool *pool, int kind, struct rp_slice
 	if (kind != RP_MASK_EMAIL && kind != RP_MASK_CARD && kind != RP_MASK_PHONE &&
 	    kind != RP_MASK_SSN && kind != RP_MASK_IBAN)
 		return v;
+	if (kind == RP_MASK_EMAIL) {
+		/* most addresses are written in lower case: nothing to copy */
+		size_t i = 0;
+		while (i < v.n && !is_upper(v.p[i]))
+			i++;
+		if (i == v.n)
+			return v;
+	}
 	uint8_t *p = rp_pool_alloc(pool, v.n ? v.n : 1);
 	size_t n = 0;
 	for (size_t i = 0; i < v.n; i++) {

@@ -20,6 +20,9 @@
 #include <openssl/evp.h>
 #include <openssl/sha.h>
 #include <pcre2.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 #include "reprise/limits.h"
 #include "reprise/mask.h"
@@ -145,6 +148,13 @@ struct rp_mask_rules {
 struct rp_mask_rules *rp_mask_rules_new_empty(void);
 void rp_mask_rules_finish(struct rp_mask_rules *r);
 
+/* rp_slice_eq_nocase with the length test inline: most names compared
+ * differ in length. */
+static inline int rp_mask_eq_nocase(struct rp_slice a, struct rp_slice b)
+{
+	return a.n == b.n && (a.n == 0 || rp_slice_eq_nocase(a, b));
+}
+
 /* ASCII case-blind glob match of |s| against |pat|. */
 int rp_mask_glob(struct rp_slice pat, struct rp_slice s);
 /* 1 when some name of |l| matches |s|. */
@@ -189,6 +199,84 @@ static inline void rp_mask_facts_add(struct rp_mask_facts *f, uint16_t k, const 
 
 /* The detectors that could match a value of |n| bytes with facts |f|. */
 uint32_t rp_mask_facts_bits(const struct rp_mask_facts *f, size_t n);
+
+/* The vector half of the facts pass: counts the bytes of |p| from |j| on,
+ * 16 at a time, into |f| (digits, capitals, dots, colons; '@', 'A' and
+ * 'B'/'b' in |seen|) while 16 or more of the |n| bytes remain; with
+ * |stop_at_quote| it stops at the first '"' or '\\', without counting it.
+ * Returns where it stopped: the caller feeds the rest to rp_mask_facts_add
+ * one byte at a time, then calls rp_mask_facts_eyj over [start, returned).
+ * Without SSE2 it counts nothing and returns |j|. */
+static inline size_t rp_mask_facts_run(const uint8_t *p, size_t j, size_t n,
+				       struct rp_mask_facts *f, int stop_at_quote)
+{
+#if defined(__SSE2__)
+	while (j + 16 <= n) {
+		__m128i c = _mm_loadu_si128((const __m128i *)(const void *)(p + j));
+		unsigned keep = 0xffff, adv = 16;
+		if (stop_at_quote) {
+			unsigned sm = (unsigned)_mm_movemask_epi8(
+				_mm_or_si128(_mm_cmpeq_epi8(c, _mm_set1_epi8('"')),
+					     _mm_cmpeq_epi8(c, _mm_set1_epi8('\\'))));
+			if (sm) {
+				adv = (unsigned)__builtin_ctz(sm);
+				keep = (1u << adv) - 1;
+			}
+		}
+		__m128i d = _mm_sub_epi8(c, _mm_set1_epi8('0'));
+		__m128i u = _mm_sub_epi8(c, _mm_set1_epi8('A'));
+		d = _mm_cmpeq_epi8(_mm_min_epu8(d, _mm_set1_epi8(9)), d);
+		u = _mm_cmpeq_epi8(_mm_min_epu8(u, _mm_set1_epi8(25)), u);
+		/* four 16-bit masks in one word, counted lane by lane */
+		uint64_t x = (uint64_t)((unsigned)_mm_movemask_epi8(d) & keep) |
+			     (uint64_t)((unsigned)_mm_movemask_epi8(u) & keep) << 16 |
+			     (uint64_t)((unsigned)_mm_movemask_epi8(
+					_mm_cmpeq_epi8(c, _mm_set1_epi8('.'))) & keep) << 32 |
+			     (uint64_t)((unsigned)_mm_movemask_epi8(
+					_mm_cmpeq_epi8(c, _mm_set1_epi8(':'))) & keep) << 48;
+		if (x) {
+			x = x - ((x >> 1) & 0x5555555555555555ull);
+			x = (x & 0x3333333333333333ull) + ((x >> 2) & 0x3333333333333333ull);
+			x = (x + (x >> 4)) & 0x0f0f0f0f0f0f0f0full;
+			x = (x + (x >> 8)) & 0x001f001f001f001full;
+			f->digits += (unsigned)(x & 0xff);
+			f->upper += (unsigned)(x >> 16 & 0xff);
+			f->dots += (unsigned)(x >> 32 & 0xff);
+			f->colons += (unsigned)(x >> 48);
+		}
+		__m128i at = _mm_cmpeq_epi8(c, _mm_set1_epi8('@'));
+		__m128i ua = _mm_cmpeq_epi8(c, _mm_set1_epi8('A'));
+		__m128i bb = _mm_cmpeq_epi8(_mm_or_si128(c, _mm_set1_epi8(0x20)), _mm_set1_epi8('b'));
+		if ((unsigned)_mm_movemask_epi8(at) & keep)
+			f->seen |= RP_MF_AT;
+		if ((unsigned)_mm_movemask_epi8(ua) & keep)
+			f->seen |= RP_MF_A;
+		if ((unsigned)_mm_movemask_epi8(bb) & keep)
+			f->seen |= RP_MF_B;
+		j += adv;
+		if (adv < 16)
+			break;
+	}
+#else
+	(void)p;
+	(void)n;
+	(void)f;
+	(void)stop_at_quote;
+#endif
+	return j;
+}
+
+/* Sets |f|'s "eyJ" fact for the bytes [s, t) of a text of |n| bytes that
+ * rp_mask_facts_run counted (a JWT needs two dots: only then it looks). */
+static inline void rp_mask_facts_eyj(struct rp_mask_facts *f, const uint8_t *p, size_t s, size_t t,
+				     size_t n)
+{
+	if (f->eyj || f->dots < 2 || t <= s)
+		return;
+	size_t end = RP_MIN(t + 2, n);
+	if (end - s >= 3 && memmem(p + s, end - s, "eyJ", 3))
+		f->eyj = 1;
+}
 
 /* Every match of the detectors in the bit set |dets| over |t|: calls
  * |found| for each.  It finds what a loop of rp_mask_detect per detector
@@ -260,6 +348,8 @@ enum rp_mask_kind {
 /* Classifies |v| (a whole value) for fakes: a detector whose syntax it
  * matches whole, else number, date or generic. */
 int rp_mask_classify(struct rp_slice v);
+/* The same when the caller knows rp_mask_possible(|v|) already. */
+int rp_mask_classify_possible(struct rp_slice v, uint32_t possible);
 
 /* The replacement for |v| under |act| (|keep_last| for ACT_KEEP_LAST) and
  * kind |kind|, allocated in |pool| (or |v| itself when unchanged).  |k|
@@ -284,6 +374,10 @@ struct rp_mask_index_slot {
 struct rp_mask_index {
 	struct rp_mask_index_slot *slots;
 	size_t cap, used;
+	/* bit (hash >> 55) is set for the hash of every name in |slots|: most
+	 * names looked up (JSON members above all) are in no rule, and one
+	 * clear bit says so without probing */
+	uint64_t filter[8];
 	uint32_t *always;
 	size_t nalways;
 };
@@ -295,9 +389,22 @@ struct rp_mask_cands {
 };
 void rp_mask_cands_init(struct rp_mask_cands *it, const struct rp_mask_index *ix,
 			struct rp_slice name);
+/* The slot of |name| (hash |hash|) in |ix|, or NULL. */
+const struct rp_mask_index_slot *rp_mask_index_find(const struct rp_mask_index *ix,
+						    struct rp_slice name, uint64_t hash);
 /* The same with |hash| = rp_mask_name_hash(|name|) already known. */
-void rp_mask_cands_init_hash(struct rp_mask_cands *it, const struct rp_mask_index *ix,
-			     struct rp_slice name, uint64_t hash);
+static inline void rp_mask_cands_init_hash(struct rp_mask_cands *it, const struct rp_mask_index *ix,
+					   struct rp_slice name, uint64_t hash)
+{
+	const struct rp_mask_index_slot *sl =
+		name.n && (ix->filter[hash >> 61] >> (hash >> 55 & 63) & 1)
+			? rp_mask_index_find(ix, name, hash) : NULL;
+	it->a = sl ? sl->rules : NULL;
+	it->na = sl ? sl->n : 0;
+	it->b = ix->always;
+	it->nb = ix->nalways;
+	it->ia = it->ib = 0;
+}
 /* The index's hash of a name: FNV-1a over its ASCII-lowercased bytes. */
 #define RP_MASK_HASH_INIT 0xcbf29ce484222325ULL
 static inline uint64_t rp_mask_hash_add(uint64_t h, uint8_t b)
@@ -305,7 +412,20 @@ static inline uint64_t rp_mask_hash_add(uint64_t h, uint8_t b)
 	return (h ^ ((b >= 'A' && b <= 'Z') ? (uint8_t)(b | 0x20) : b)) * 0x100000001b3ULL;
 }
 /* Next candidate rule number; 0 at the end.  |*exact| says it came by name. */
-int rp_mask_cands_next(struct rp_mask_cands *it, uint32_t *rule, int *exact);
+static inline int rp_mask_cands_next(struct rp_mask_cands *it, uint32_t *rule, int *exact)
+{
+	int ha = it->ia < it->na, hb = it->ib < it->nb;
+	if (!ha && !hb)
+		return 0;
+	if (ha && (!hb || it->a[it->ia] < it->b[it->ib])) {
+		*rule = it->a[it->ia++];
+		*exact = 1;
+	} else {
+		*rule = it->b[it->ib++];
+		*exact = 0;
+	}
+	return 1;
+}
 
 struct rp_mask {
 	struct rp_mask_rules *rules;
@@ -316,6 +436,9 @@ struct rp_mask {
 	/* rules by scope, in file order */
 	const struct rp_mask_rule **by_scope[SC_COUNT];
 	size_t nby_scope[SC_COUNT];
+	/* every rule of the scope applies to every message (no condition):
+	 * a message's active rules are then |by_scope| itself */
+	uint8_t scope_always[SC_COUNT];
 	struct rp_mask_index index[SC_COUNT]; /* header, cookie, query, form, json */
 };
 
@@ -324,9 +447,12 @@ struct rp_mask_edit_v {
 	struct rp_slice rep;   /* replacement, already encoded for the context */
 };
 
+/* Starts as {0}; the first few edits live in |inl| (most values get one
+ * or two), so it must not be copied once pushed to. */
 struct rp_mask_edits {
 	struct rp_mask_edit_v *v;
 	size_t n, cap;
+	struct rp_mask_edit_v inl[4];
 };
 
 void rp_mask_edits_push(struct rp_mask_edits *e, size_t at, size_t len, struct rp_slice rep);
@@ -377,6 +503,11 @@ void rp_mask_trace(struct rp_mask_ctx *c, const struct rp_mask_rule *r, int dete
  * when known (-1 otherwise). */
 struct rp_slice rp_mask_act(struct rp_mask_ctx *c, const struct rp_mask_rule *r, int kind,
 			    struct rp_slice v);
+/* The same when the caller knows rp_mask_possible(|v|) (a scanner that
+ * counted its bytes): |possible|, or RP_MASK_POSSIBLE_UNKNOWN. */
+#define RP_MASK_POSSIBLE_UNKNOWN UINT32_MAX
+struct rp_slice rp_mask_act_possible(struct rp_mask_ctx *c, const struct rp_mask_rule *r, int kind,
+				     struct rp_slice v, uint32_t possible);
 
 /* Runs the active text rules over the decoded value |v|; returns the masked
  * value (or |v| when nothing matched). */
@@ -400,9 +531,6 @@ struct rp_slice rp_mask_target(struct rp_mask_ctx *c, struct rp_slice target, in
 /* Cookie request header value, and a Set-Cookie value. */
 struct rp_slice rp_mask_cookie_header(struct rp_mask_ctx *c, struct rp_slice v);
 struct rp_slice rp_mask_set_cookie(struct rp_mask_ctx *c, struct rp_slice v);
-
-/* JSON string escaping (quotes not included), into |out|. */
-void rp_mask_json_escape(struct rp_buf *out, struct rp_slice s);
 
 /* Media type of a Content-Type value, lowercase in |pool| ("" when none). */
 struct rp_slice rp_mask_media_type(struct rp_pool *pool, struct rp_slice ctype);

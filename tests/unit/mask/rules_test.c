@@ -276,6 +276,13 @@ static void globs(void **state)
 		{"*", "", 1},                     {"a?c", "abc", 1},
 		{"a?c", "ac", 0},                 {"*json", "application/vnd.api+json", 1},
 		{"application/*+json", "application/ld+json", 1}, {"*a*a*a*b", "aaaaaaaaaaaaaaaaaaaaac", 0},
+		/* the prefix and suffix shapes, compared without the walk */
+		{"*.js", "app.JS", 1},            {"*.js", ".js", 1},
+		{"*.js", "js", 0},                {"*.js", "app.jsx", 0},
+		{"image/*", "IMAGE/png", 1},      {"image/*", "image/", 1},
+		{"image/*", "image", 0},          {"image/*", "video/png", 0},
+		{"X-Hub-Signature*", "x-hub-signature-256", 1}, {"ab*", "a", 0},
+		{"*?", "", 0},                    {"?*", "x", 1},
 	};
 	for (size_t i = 0; i < RP_ARRAY_LEN(g); i++)
 		assert_int_equal(rp_mask_glob(rp_slice_str(g[i].pat), rp_slice_str(g[i].s)), g[i].want);
