@@ -458,6 +458,7 @@ int rp_proxy_run(struct rp_proxy *px)
 	for (unsigned i = 0; i < px->nw; i++) {
 		if (pthread_create(&px->w[i].thr, NULL, worker_main, &px->w[i]))
 			rp_oom();
+		pthread_setname_np(px->w[i].thr, "rp-proxy"); /* top -H, perf */
 		px->w[i].started = 1;
 	}
 	pthread_sigmask(SIG_SETMASK, &old, NULL);

@@ -350,6 +350,7 @@ int rp_recorder_new(const struct rp_recorder_opts *opts, struct rp_recorder **ou
 	for (unsigned i = 0; i < r->opt.threads; i++) {
 		if (pthread_create(&r->thr[i], NULL, run, r))
 			rp_oom(); /* a thread fails to start only for want of memory */
+		pthread_setname_np(r->thr[i], "rp-recorder"); /* top -H, perf */
 		r->nthr++;
 	}
 	*out = r;

@@ -925,6 +925,7 @@ int rp_store_writer_start(struct rp_store *s)
 		rp_log(RP_LOG_ERROR, "store=%s op=\"start writer\" err=%d", s->path, rc);
 		return RP_E_STORE;
 	}
+	pthread_setname_np(s->writer, "rp-store"); /* top -H, perf */
 	s->writer_started = 1;
 	return 0;
 }
