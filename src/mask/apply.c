@@ -148,6 +148,10 @@ struct rp_slice rp_mask_act_possible(struct rp_mask_ctx *c, const struct rp_mask
 {
 	if (!r || r->act == ACT_KEEP || v.n == 0)
 		return v;
+	struct rp_slice out;
+	int given = kind; /* the memo's key: the kind before classifying */
+	if (rp_mask_memo_get(c->m->memo, r->act, r->keep_last, given, v, c->pool, &out))
+		goto done;
 	if (kind < 0 && kind != K_NUMBER &&
 	    (r->act == ACT_FAKE || r->act == ACT_HASH || r->act == ACT_TOKENIZE))
 		kind = possible == RP_MASK_POSSIBLE_UNKNOWN ? rp_mask_classify(v)
@@ -158,8 +162,9 @@ struct rp_slice rp_mask_act_possible(struct rp_mask_ctx *c, const struct rp_mask
 		rp_mask_trace(c, r, kind >= 0 ? kind : -1, v, v);
 		return v;
 	}
-	struct rp_slice out = rp_mask_transform(&c->m->key, c->pool, r->act, r->keep_last,
-						kind, v);
+	out = rp_mask_transform(&c->m->key, c->pool, r->act, r->keep_last, kind, v);
+	rp_mask_memo_put(c->m->memo, r->act, r->keep_last, given, v, out);
+done:
 	if (!rp_slice_eq(out, v)) {
 		c->changed = 1;
 		rp_mask_trace(c, r, -1, v, out);
@@ -317,10 +322,17 @@ struct rp_slice rp_mask_text_possible(struct rp_mask_ctx *c, struct rp_slice v, 
 			if (mt->r->act == ACT_REPORT) {
 				rp_mask_trace(c, mt->r, mt->det, before, before);
 			} else if (mt->r->act != ACT_KEEP) {
-				struct rp_slice rep = rp_mask_transform(&c->m->key, c->pool,
-									mt->r->act, mt->r->keep_last,
-									mt->det >= 0 ? mt->det : rp_mask_classify(before),
-									before);
+				struct rp_slice rep;
+				if (!rp_mask_memo_get(c->m->memo, mt->r->act, mt->r->keep_last, mt->det,
+						      before, c->pool, &rep)) {
+					rep = rp_mask_transform(&c->m->key, c->pool, mt->r->act,
+								mt->r->keep_last,
+								mt->det >= 0 ? mt->det
+									     : rp_mask_classify(before),
+								before);
+					rp_mask_memo_put(c->m->memo, mt->r->act, mt->r->keep_last,
+							 mt->det, before, rep);
+				}
 				if (!rp_slice_eq(rep, before)) {
 					rp_mask_trace(c, mt->r, mt->det, before, rep);
 					rp_mask_edits_push(&ed, mt->s, mt->e - mt->s, rep);
@@ -957,6 +969,7 @@ int rp_mask_new(struct rp_mask_rules *rules, const void *key, size_t keylen, str
 		return rc;
 	}
 	m->keyed = 1;
+	m->memo = rp_mask_memo_new();
 	index_rules(m);
 	*out = m;
 	return 0;
@@ -1001,6 +1014,7 @@ void rp_mask_free(struct rp_mask *m)
 		return;
 	if (m->keyed)
 		rp_mask_key_dispose(&m->key);
+	rp_mask_memo_free(m->memo);
 	for (int sc = 0; sc < SC_COUNT; sc++) {
 		free(m->by_scope[sc]);
 		index_free(&m->index[sc]);

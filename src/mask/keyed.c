@@ -32,6 +32,8 @@
 #include <stdlib.h>
 #include <sys/random.h>
 
+#include <pthread.h>
+
 #include "mask-int.h"
 
 /* ---- the key ------------------------------------------------------------------- */
@@ -665,4 +667,106 @@ struct rp_slice rp_mask_transform(const struct rp_mask_key *k, struct rp_pool *p
 		return fake(k, pool, kind, v, normalise(pool, kind, v));
 	}
 	return v;
+}
+
+/* ---- the transform memo ------------------------------------------------------------ */
+
+struct memo_slot {
+	uint64_t h;
+	int32_t kind;
+	uint16_t keep, vlen, olen;
+	uint8_t act, used, same; /* same: the replacement is the value */
+	uint8_t v[RP_MASK_MEMO_VALUE], o[RP_MASK_MEMO_VALUE];
+};
+
+struct rp_mask_memo {
+	pthread_mutex_t mu;
+	uint64_t hits;
+	struct memo_slot slot[RP_MASK_MEMO_SLOTS];
+};
+
+struct rp_mask_memo *rp_mask_memo_new(void)
+{
+	struct rp_mask_memo *mm = rp_xcalloc(1, sizeof(*mm));
+	pthread_mutex_init(&mm->mu, NULL);
+	return mm;
+}
+
+void rp_mask_memo_free(struct rp_mask_memo *mm)
+{
+	if (!mm)
+		return;
+	pthread_mutex_destroy(&mm->mu);
+	OPENSSL_cleanse(mm, sizeof(*mm));
+	free(mm);
+}
+
+static int memo_kept(enum rp_mask_action act, unsigned keep, struct rp_slice v)
+{
+	return (act == ACT_HASH || act == ACT_TOKENIZE || act == ACT_FAKE) &&
+	       v.n <= RP_MASK_MEMO_VALUE && keep <= UINT16_MAX;
+}
+
+static uint64_t memo_hash(enum rp_mask_action act, unsigned keep, int kind, struct rp_slice v)
+{
+	uint64_t h = 0xcbf29ce484222325ull ^ ((uint64_t)act << 40 | (uint64_t)keep << 16 |
+					      (uint64_t)(uint16_t)kind);
+	for (size_t i = 0; i < v.n; i++)
+		h = (h ^ v.p[i]) * 0x100000001b3ull;
+	return h ^ h >> 29;
+}
+
+static int memo_same(const struct memo_slot *sl, uint64_t h, enum rp_mask_action act, unsigned keep,
+		     int kind, struct rp_slice v)
+{
+	return sl->used && sl->h == h && sl->act == act && sl->keep == keep && sl->kind == kind &&
+	       sl->vlen == v.n && memcmp(sl->v, v.p, v.n) == 0;
+}
+
+int rp_mask_memo_get(struct rp_mask_memo *mm, enum rp_mask_action act, unsigned keep, int kind,
+		     struct rp_slice v, struct rp_pool *pool, struct rp_slice *out)
+{
+	if (!mm || !memo_kept(act, keep, v))
+		return 0;
+	uint64_t h = memo_hash(act, keep, kind, v);
+	int hit = 0;
+	pthread_mutex_lock(&mm->mu);
+	const struct memo_slot *sl = &mm->slot[h & (RP_MASK_MEMO_SLOTS - 1)];
+	if (memo_same(sl, h, act, keep, kind, v)) {
+		*out = sl->same ? v : rp_pool_dup(pool, rp_slice(sl->o, sl->olen));
+		hit = 1;
+		mm->hits++;
+	}
+	pthread_mutex_unlock(&mm->mu);
+	return hit;
+}
+
+void rp_mask_memo_put(struct rp_mask_memo *mm, enum rp_mask_action act, unsigned keep, int kind,
+		      struct rp_slice v, struct rp_slice out)
+{
+	if (!mm || !memo_kept(act, keep, v) || out.n > RP_MASK_MEMO_VALUE)
+		return;
+	uint64_t h = memo_hash(act, keep, kind, v);
+	pthread_mutex_lock(&mm->mu);
+	struct memo_slot *sl = &mm->slot[h & (RP_MASK_MEMO_SLOTS - 1)];
+	sl->h = h;
+	sl->act = (uint8_t)act;
+	sl->keep = (uint16_t)keep;
+	sl->kind = kind;
+	sl->vlen = (uint16_t)v.n;
+	memcpy(sl->v, v.p, v.n);
+	sl->same = rp_slice_eq(out, v);
+	sl->olen = (uint16_t)out.n;
+	if (!sl->same)
+		memcpy(sl->o, out.p, out.n);
+	sl->used = 1;
+	pthread_mutex_unlock(&mm->mu);
+}
+
+uint64_t rp_mask_memo_hits(struct rp_mask_memo *mm)
+{
+	pthread_mutex_lock(&mm->mu);
+	uint64_t n = mm->hits;
+	pthread_mutex_unlock(&mm->mu);
+	return n;
 }

@@ -357,6 +357,30 @@ int rp_mask_classify_possible(struct rp_slice v, uint32_t possible);
 struct rp_slice rp_mask_transform(const struct rp_mask_key *k, struct rp_pool *pool, enum rp_mask_action act,
 				  unsigned keep_last, int kind, struct rp_slice v);
 
+/* ---- keyed.c: the transform memo ---------------------------------------------------- */
+
+/* hash, tokenize and fake are pure functions of the key and the value, and
+ * cost several SHA-256 blocks each; a session's token, cookie and email
+ * come back in every one of its requests.  The memo remembers the last
+ * replacement per slot (values up to RP_MASK_MEMO_VALUE bytes), so a value
+ * met again costs a hash and a compare.  Same outputs by construction: a
+ * hit needs the value, action, kind and keep count to be equal. */
+#define RP_MASK_MEMO_SLOTS 4096
+#define RP_MASK_MEMO_VALUE 192
+struct rp_mask_memo;
+struct rp_mask_memo *rp_mask_memo_new(void);
+/* Wipes the remembered values (they are personal data) and frees. */
+void rp_mask_memo_free(struct rp_mask_memo *mm);
+/* What rp_mask_transform gives for these arguments when |kind| is what the
+ * caller has before classifying |v|: 1 and |*out| (in |pool|, or |v|) when
+ * remembered, else 0. */
+int rp_mask_memo_get(struct rp_mask_memo *mm, enum rp_mask_action act, unsigned keep, int kind,
+		     struct rp_slice v, struct rp_pool *pool, struct rp_slice *out);
+void rp_mask_memo_put(struct rp_mask_memo *mm, enum rp_mask_action act, unsigned keep, int kind,
+		      struct rp_slice v, struct rp_slice out);
+/* Lookups that found their value (for tests and benchmarks). */
+uint64_t rp_mask_memo_hits(struct rp_mask_memo *mm);
+
 /* ---- the compiled mask and a call's context ------------------------------------------- */
 
 /* Rules of one scope by the names they select (ASCII lowercase): a rule
@@ -440,6 +464,7 @@ struct rp_mask {
 	 * a message's active rules are then |by_scope| itself */
 	uint8_t scope_always[SC_COUNT];
 	struct rp_mask_index index[SC_COUNT]; /* header, cookie, query, form, json */
+	struct rp_mask_memo *memo; /* keyed masks only; its own lock */
 };
 
 struct rp_mask_edit_v {

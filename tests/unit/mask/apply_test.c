@@ -891,6 +891,87 @@ static void threads(void **state)
 	rp_mask_free(m);
 }
 
+/* ---- the transform memo ------------------------------------------------------------ */
+
+static char *render_all(const struct rp_exchange *x)
+{
+	struct rp_buf b;
+	rp_buf_init(&b, 1 << 20);
+	const struct rp_headers *hs[] = {&x->req.m.headers, &x->resp.m.headers};
+	rp_buf_printf(&b, "%.*s\n", (int)x->req.target.n, (const char *)x->req.target.p);
+	for (int k = 0; k < 2; k++)
+		for (size_t i = 0; i < hs[k]->n; i++)
+			rp_buf_printf(&b, "%.*s: %.*s\n", (int)hs[k]->v[i].name.n,
+				      (const char *)hs[k]->v[i].name.p, (int)hs[k]->v[i].value.n,
+				      (const char *)hs[k]->v[i].value.p);
+	rp_buf_append(&b, x->req.m.body.p, x->req.m.body.n);
+	rp_buf_append(&b, "\n", 1);
+	rp_buf_append(&b, x->resp.m.body.p, x->resp.m.body.n);
+	rp_buf_printf(&b, "\nflags %u\n", x->flags);
+	rp_buf_append(&b, "", 1);
+	char *s = strdup((const char *)b.base + b.rd);
+	rp_buf_dispose(&b);
+	return s;
+}
+
+/* Exchange number |i| of a set where values recur: 40 users, each with
+ * their own email, phone, card, token and session, seen in several places. */
+static struct rp_exchange *user_exchange(unsigned i)
+{
+	unsigned u = (i * 7) % 40;
+	char email[64], phone[32], card[32], auth[96], cookie[160], target[256], body[640], resp[640];
+	snprintf(email, sizeof(email), "user%u.name+shop@mail%u.example.org", u, u % 3);
+	snprintf(phone, sizeof(phone), "+44 20 7946 %04u", 100 + u);
+	static const char *const cards[] = {"4111 1111 1111 1111", "5555 5555 5555 4444",
+					    "3782 822463 10005", "6011 1111 1111 1117"};
+	snprintf(card, sizeof(card), "%s", cards[u % 4]);
+	snprintf(auth, sizeof(auth), "Bearer eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ1c2VyJXUifQ.sig%08u", u);
+	snprintf(cookie, sizeof(cookie), "sid=%016x; theme=dark; mail=%s", u * 2654435761u, email);
+	snprintf(target, sizeof(target), "/api/users/%s/orders?phone=%s&page=%u", email, phone, i % 5);
+	snprintf(body, sizeof(body),
+		 "{\"email\": \"%s\", \"phone\": \"%s\", \"card\": \"%s\", \"note\": \"call %s or "
+		 "mail %s\", \"n\": %u}",
+		 email, phone, card, phone, email, i);
+	snprintf(resp, sizeof(resp), "hello %s, your card %s, ssn 123-45-%04u, from 81.2.69.%u",
+		 email, card, 1000 + u, 10 + u);
+	const char *rq[] = {"Content-Type", "application/json", "Authorization", auth, "Cookie", cookie,
+			    NULL};
+	const char *rs[] = {"Content-Type", "text/plain", "Set-Cookie", cookie, NULL};
+	return ex("POST", target, rq, rp_slice_str(body), rs, rp_slice_str(resp));
+}
+
+static void memo(void **state)
+{
+	(void)state;
+	static const char *const files[] = {"default.rules", "gdpr.rules", "pci.rules"};
+	for (size_t f = 0; f < RP_ARRAY_LEN(files); f++) {
+		struct rp_mask *with = mk_file(files[f]), *without = mk_file(files[f]);
+		rp_mask_memo_free(without->memo);
+		without->memo = NULL;
+		for (unsigned i = 0; i < 400; i++) {
+			struct rp_exchange *a = i % 2 ? rich() : user_exchange(i);
+			struct rp_exchange *b = i % 2 ? rich() : user_exchange(i);
+			rp_mask_apply(with, a, NULL);
+			rp_mask_apply(without, b, NULL);
+			char *ra = render_all(a), *rb = render_all(b);
+			if (strcmp(ra, rb) != 0)
+				fprintf(stderr, "%s, exchange %u:\nwith the memo:\n%s\nwithout:\n%s\n",
+					files[f], i, ra, rb);
+			assert_string_equal(ra, rb);
+			free(ra);
+			free(rb);
+			rp_exchange_free(a);
+			rp_exchange_free(b);
+		}
+		uint64_t hits = rp_mask_memo_hits(with->memo);
+		fprintf(stderr, "%s: 400 exchanges the same with and without the memo, %llu hits\n",
+			files[f], (unsigned long long)hits);
+		assert_true(hits > 400); /* values do recur: the memo was used */
+		rp_mask_free(with);
+		rp_mask_free(without);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -903,6 +984,7 @@ int main(void)
 		cmocka_unit_test(statics),     cmocka_unit_test(conditions),
 		cmocka_unit_test(client),      cmocka_unit_test(audits),
 		cmocka_unit_test(trace_fields), cmocka_unit_test(threads),
+		cmocka_unit_test(memo),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
