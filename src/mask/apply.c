@@ -149,9 +149,6 @@ struct rp_slice rp_mask_act_possible(struct rp_mask_ctx *c, const struct rp_mask
 	if (!r || r->act == ACT_KEEP || v.n == 0)
 		return v;
 	struct rp_slice out;
-	int given = kind; /* the memo's key: the kind before classifying */
-	if (rp_mask_memo_get(c->m->memo, r->act, r->keep_last, given, v, c->pool, &out))
-		goto done;
 	if (kind < 0 && kind != K_NUMBER &&
 	    (r->act == ACT_FAKE || r->act == ACT_HASH || r->act == ACT_TOKENIZE))
 		kind = possible == RP_MASK_POSSIBLE_UNKNOWN ? rp_mask_classify(v)
@@ -162,9 +159,12 @@ struct rp_slice rp_mask_act_possible(struct rp_mask_ctx *c, const struct rp_mask
 		rp_mask_trace(c, r, kind >= 0 ? kind : -1, v, v);
 		return v;
 	}
-	out = rp_mask_transform(&c->m->key, c->pool, r->act, r->keep_last, kind, v);
-	rp_mask_memo_put(c->m->memo, r->act, r->keep_last, given, v, out);
-done:
+	/* the memo is keyed by the kind the transform gets: how a value is
+	 * classified may depend on where it was met */
+	if (!rp_mask_memo_get(c->m->memo, r->act, r->keep_last, kind, v, c->pool, &out)) {
+		out = rp_mask_transform(&c->m->key, c->pool, r->act, r->keep_last, kind, v);
+		rp_mask_memo_put(c->m->memo, r->act, r->keep_last, kind, v, out);
+	}
 	if (!rp_slice_eq(out, v)) {
 		c->changed = 1;
 		rp_mask_trace(c, r, -1, v, out);
@@ -323,15 +323,13 @@ struct rp_slice rp_mask_text_possible(struct rp_mask_ctx *c, struct rp_slice v, 
 				rp_mask_trace(c, mt->r, mt->det, before, before);
 			} else if (mt->r->act != ACT_KEEP) {
 				struct rp_slice rep;
-				if (!rp_mask_memo_get(c->m->memo, mt->r->act, mt->r->keep_last, mt->det,
+				int kind = mt->det >= 0 ? mt->det : rp_mask_classify(before);
+				if (!rp_mask_memo_get(c->m->memo, mt->r->act, mt->r->keep_last, kind,
 						      before, c->pool, &rep)) {
 					rep = rp_mask_transform(&c->m->key, c->pool, mt->r->act,
-								mt->r->keep_last,
-								mt->det >= 0 ? mt->det
-									     : rp_mask_classify(before),
-								before);
-					rp_mask_memo_put(c->m->memo, mt->r->act, mt->r->keep_last,
-							 mt->det, before, rep);
+								mt->r->keep_last, kind, before);
+					rp_mask_memo_put(c->m->memo, mt->r->act, mt->r->keep_last, kind,
+							 before, rep);
 				}
 				if (!rp_slice_eq(rep, before)) {
 					rp_mask_trace(c, mt->r, mt->det, before, rep);

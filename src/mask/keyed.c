@@ -675,7 +675,7 @@ struct memo_slot {
 	uint64_t h;
 	int32_t kind;
 	uint16_t keep, vlen, olen;
-	uint8_t act, used, same; /* same: the replacement is the value */
+	uint8_t act, used, same; /* same: the transform returned the value itself */
 	uint8_t v[RP_MASK_MEMO_VALUE], o[RP_MASK_MEMO_VALUE];
 };
 
@@ -755,7 +755,9 @@ void rp_mask_memo_put(struct rp_mask_memo *mm, enum rp_mask_action act, unsigned
 	sl->kind = kind;
 	sl->vlen = (uint16_t)v.n;
 	memcpy(sl->v, v.p, v.n);
-	sl->same = rp_slice_eq(out, v);
+	/* the transform returns |v| itself for "unchanged"; callers tell that
+	 * from an equal copy (which they re-encode), so the memo does too */
+	sl->same = out.p == v.p && out.n == v.n;
 	sl->olen = (uint16_t)out.n;
 	if (!sl->same)
 		memcpy(sl->o, out.p, out.n);

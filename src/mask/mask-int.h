@@ -371,9 +371,9 @@ struct rp_mask_memo;
 struct rp_mask_memo *rp_mask_memo_new(void);
 /* Wipes the remembered values (they are personal data) and frees. */
 void rp_mask_memo_free(struct rp_mask_memo *mm);
-/* What rp_mask_transform gives for these arguments when |kind| is what the
- * caller has before classifying |v|: 1 and |*out| (in |pool|, or |v|) when
- * remembered, else 0. */
+/* What rp_mask_transform gives for these arguments (|kind| as the
+ * transform gets it, after classifying): 1 and |*out| (in |pool|, or |v|)
+ * when remembered, else 0. */
 int rp_mask_memo_get(struct rp_mask_memo *mm, enum rp_mask_action act, unsigned keep, int kind,
 		     struct rp_slice v, struct rp_pool *pool, struct rp_slice *out);
 void rp_mask_memo_put(struct rp_mask_memo *mm, enum rp_mask_action act, unsigned keep, int kind,
