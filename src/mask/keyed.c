@@ -671,18 +671,27 @@ struct rp_slice rp_mask_transform(const struct rp_mask_key *k, struct rp_pool *p
 
 /* ---- the transform memo ------------------------------------------------------------ */
 
-struct memo_slot {
-	uint64_t h;
+/* A slot is a 16-byte tag (in a 64 KB array that stays in the caches)
+ * pointing at an entry with the value and its replacement.  Most values are
+ * met once (the customers of an order list); copying each would cost more
+ * than it saves, so a value's first miss only writes its hash into the tag,
+ * and the entry is made when the same hash misses again. */
+struct memo_entry {
 	int32_t kind;
 	uint16_t keep, vlen, olen;
-	uint8_t act, used, same; /* same: the transform returned the value itself */
-	uint8_t v[RP_MASK_MEMO_VALUE], o[RP_MASK_MEMO_VALUE];
+	uint8_t act, same; /* same: the transform returned the value itself */
+	uint8_t bytes[];   /* the value, then the replacement */
+};
+
+struct memo_tag {
+	uint64_t h;
+	struct memo_entry *e; /* NULL: the hash was met once */
 };
 
 struct rp_mask_memo {
 	pthread_mutex_t mu;
 	uint64_t hits;
-	struct memo_slot slot[RP_MASK_MEMO_SLOTS];
+	struct memo_tag tag[RP_MASK_MEMO_SLOTS];
 };
 
 struct rp_mask_memo *rp_mask_memo_new(void)
@@ -692,12 +701,21 @@ struct rp_mask_memo *rp_mask_memo_new(void)
 	return mm;
 }
 
+static void entry_free(struct memo_entry *e)
+{
+	if (!e)
+		return;
+	OPENSSL_cleanse(e, sizeof(*e) + e->vlen + e->olen); /* personal data */
+	free(e);
+}
+
 void rp_mask_memo_free(struct rp_mask_memo *mm)
 {
 	if (!mm)
 		return;
+	for (size_t i = 0; i < RP_MASK_MEMO_SLOTS; i++)
+		entry_free(mm->tag[i].e);
 	pthread_mutex_destroy(&mm->mu);
-	OPENSSL_cleanse(mm, sizeof(*mm));
 	free(mm);
 }
 
@@ -707,20 +725,32 @@ static int memo_kept(enum rp_mask_action act, unsigned keep, struct rp_slice v)
 	       v.n <= RP_MASK_MEMO_VALUE && keep <= UINT16_MAX;
 }
 
+/* Never 0 (an empty tag). */
 static uint64_t memo_hash(enum rp_mask_action act, unsigned keep, int kind, struct rp_slice v)
 {
-	uint64_t h = 0xcbf29ce484222325ull ^ ((uint64_t)act << 40 | (uint64_t)keep << 16 |
-					      (uint64_t)(uint16_t)kind);
-	for (size_t i = 0; i < v.n; i++)
-		h = (h ^ v.p[i]) * 0x100000001b3ull;
-	return h ^ h >> 29;
+	uint64_t h = 0x9e3779b97f4a7c15ull ^ ((uint64_t)act << 48 | (uint64_t)keep << 32 |
+					      (uint64_t)(uint32_t)kind);
+	h ^= (uint64_t)v.n * 0xff51afd7ed558ccdull;
+	size_t i = 0;
+	uint64_t w;
+	for (; i + 8 <= v.n; i += 8) {
+		memcpy(&w, v.p + i, 8);
+		h = (h ^ w) * 0xc4ceb9fe1a85ec53ull;
+		h ^= h >> 31;
+	}
+	w = 0;
+	if (i < v.n)
+		memcpy(&w, v.p + i, v.n - i);
+	h = (h ^ w) * 0xc4ceb9fe1a85ec53ull;
+	h ^= h >> 29;
+	return h ? h : 1;
 }
 
-static int memo_same(const struct memo_slot *sl, uint64_t h, enum rp_mask_action act, unsigned keep,
-		     int kind, struct rp_slice v)
+static int entry_same(const struct memo_entry *e, enum rp_mask_action act, unsigned keep, int kind,
+		      struct rp_slice v)
 {
-	return sl->used && sl->h == h && sl->act == act && sl->keep == keep && sl->kind == kind &&
-	       sl->vlen == v.n && memcmp(sl->v, v.p, v.n) == 0;
+	return e && e->act == act && e->keep == keep && e->kind == kind && e->vlen == v.n &&
+	       memcmp(e->bytes, v.p, v.n) == 0;
 }
 
 int rp_mask_memo_get(struct rp_mask_memo *mm, enum rp_mask_action act, unsigned keep, int kind,
@@ -731,9 +761,10 @@ int rp_mask_memo_get(struct rp_mask_memo *mm, enum rp_mask_action act, unsigned 
 	uint64_t h = memo_hash(act, keep, kind, v);
 	int hit = 0;
 	pthread_mutex_lock(&mm->mu);
-	const struct memo_slot *sl = &mm->slot[h & (RP_MASK_MEMO_SLOTS - 1)];
-	if (memo_same(sl, h, act, keep, kind, v)) {
-		*out = sl->same ? v : rp_pool_dup(pool, rp_slice(sl->o, sl->olen));
+	const struct memo_tag *t = &mm->tag[h & (RP_MASK_MEMO_SLOTS - 1)];
+	if (t->h == h && entry_same(t->e, act, keep, kind, v)) {
+		const struct memo_entry *e = t->e;
+		*out = e->same ? v : rp_pool_dup(pool, rp_slice(e->bytes + e->vlen, e->olen));
 		hit = 1;
 		mm->hits++;
 	}
@@ -747,22 +778,34 @@ void rp_mask_memo_put(struct rp_mask_memo *mm, enum rp_mask_action act, unsigned
 	if (!mm || !memo_kept(act, keep, v) || out.n > RP_MASK_MEMO_VALUE)
 		return;
 	uint64_t h = memo_hash(act, keep, kind, v);
-	pthread_mutex_lock(&mm->mu);
-	struct memo_slot *sl = &mm->slot[h & (RP_MASK_MEMO_SLOTS - 1)];
-	sl->h = h;
-	sl->act = (uint8_t)act;
-	sl->keep = (uint16_t)keep;
-	sl->kind = kind;
-	sl->vlen = (uint16_t)v.n;
-	memcpy(sl->v, v.p, v.n);
 	/* the transform returns |v| itself for "unchanged"; callers tell that
 	 * from an equal copy (which they re-encode), so the memo does too */
-	sl->same = out.p == v.p && out.n == v.n;
-	sl->olen = (uint16_t)out.n;
-	if (!sl->same)
-		memcpy(sl->o, out.p, out.n);
-	sl->used = 1;
+	int same = out.p == v.p && out.n == v.n;
+	struct memo_entry *old = NULL, *e = NULL;
+	pthread_mutex_lock(&mm->mu);
+	struct memo_tag *t = &mm->tag[h & (RP_MASK_MEMO_SLOTS - 1)];
+	if (t->h != h) { /* met once: remember the hash only */
+		old = t->e;
+		t->h = h;
+		t->e = NULL;
+	} else if (!entry_same(t->e, act, keep, kind, v)) { /* met again */
+		old = t->e;
+		e = malloc(sizeof(*e) + v.n + (same ? 0 : out.n));
+		if (e) {
+			e->act = (uint8_t)act;
+			e->keep = (uint16_t)keep;
+			e->kind = kind;
+			e->vlen = (uint16_t)v.n;
+			e->same = (uint8_t)same;
+			e->olen = (uint16_t)(same ? 0 : out.n);
+			memcpy(e->bytes, v.p, v.n);
+			if (!same)
+				memcpy(e->bytes + v.n, out.p, out.n);
+		}
+		t->e = e;
+	}
 	pthread_mutex_unlock(&mm->mu);
+	entry_free(old);
 }
 
 uint64_t rp_mask_memo_hits(struct rp_mask_memo *mm)

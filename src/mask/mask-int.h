@@ -361,10 +361,12 @@ struct rp_slice rp_mask_transform(const struct rp_mask_key *k, struct rp_pool *p
 
 /* hash, tokenize and fake are pure functions of the key and the value, and
  * cost several SHA-256 blocks each; a session's token, cookie and email
- * come back in every one of its requests.  The memo remembers the last
- * replacement per slot (values up to RP_MASK_MEMO_VALUE bytes), so a value
- * met again costs a hash and a compare.  Same outputs by construction: a
- * hit needs the value, action, kind and keep count to be equal. */
+ * come back in every one of its requests.  The memo remembers, per slot,
+ * the replacement of a value met at least twice (values up to
+ * RP_MASK_MEMO_VALUE bytes; values met once cost it only their hash), so a
+ * recurring value costs a hash and a compare.  Same outputs by
+ * construction: a hit needs the value, action, kind and keep count to be
+ * equal. */
 #define RP_MASK_MEMO_SLOTS 4096
 #define RP_MASK_MEMO_VALUE 192
 struct rp_mask_memo;
