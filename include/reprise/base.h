@@ -77,8 +77,15 @@ static inline int rp_slice_eq(struct rp_slice a, struct rp_slice b)
 	return a.n == b.n && (a.n == 0 || memcmp(a.p, b.p, a.n) == 0);
 }
 
-/* ASCII case-insensitive equality (header names, tokens). */
-int rp_slice_eq_nocase(struct rp_slice a, struct rp_slice b);
+/* ASCII case-insensitive equality of |n| bytes. */
+int rp_mem_eq_nocase(const uint8_t *a, const uint8_t *b, size_t n);
+
+/* ASCII case-insensitive equality (header names, tokens).  The length test
+ * is inline: most names compared differ in length. */
+static inline int rp_slice_eq_nocase(struct rp_slice a, struct rp_slice b)
+{
+	return a.n == b.n && (a.n == 0 || rp_mem_eq_nocase(a.p, b.p, a.n));
+}
 
 /* Strips spaces and horizontal tabs from both ends of |s|. */
 struct rp_slice rp_slice_trim(struct rp_slice s);

@@ -38,12 +38,10 @@ static inline uint8_t lower(uint8_t c)
 	return (c >= 'A' && c <= 'Z') ? (uint8_t)(c | 0x20) : c;
 }
 
-int rp_slice_eq_nocase(struct rp_slice a, struct rp_slice b)
+int rp_mem_eq_nocase(const uint8_t *a, const uint8_t *b, size_t n)
 {
-	if (a.n != b.n)
-		return 0;
-	for (size_t i = 0; i < a.n; i++)
-		if (lower(a.p[i]) != lower(b.p[i]))
+	for (size_t i = 0; i < n; i++)
+		if (lower(a[i]) != lower(b[i]))
 			return 0;
 	return 1;
 }

@@ -28,19 +28,27 @@
 
 /* ---- edits ---------------------------------------------------------------------- */
 
+/* Room for more elements of |size| bytes in an array |v| of |*cap| whose
+ * first |ninl| live in |inl| (most values get one or two): returns the
+ * array to use, |*cap| grown. */
+static void *small_grow(void *v, void *inl, size_t ninl, size_t *cap, size_t size)
+{
+	if (!*cap) {
+		*cap = ninl;
+		return inl;
+	}
+	if (v == inl) {
+		void *nv = rp_xmalloc((*cap *= 4) * size);
+		memcpy(nv, inl, ninl * size);
+		return nv;
+	}
+	return rp_xrealloc(v, (*cap *= 2) * size);
+}
+
 void rp_mask_edits_push(struct rp_mask_edits *e, size_t at, size_t len, struct rp_slice rep)
 {
-	if (e->n == e->cap) {
-		if (!e->cap) {
-			e->v = e->inl;
-			e->cap = RP_ARRAY_LEN(e->inl);
-		} else if (e->v == e->inl) {
-			e->v = rp_xmalloc((e->cap *= 4) * sizeof(*e->v));
-			memcpy(e->v, e->inl, sizeof(e->inl));
-		} else {
-			e->v = rp_xrealloc(e->v, (e->cap *= 2) * sizeof(*e->v));
-		}
-	}
+	if (e->n == e->cap)
+		e->v = small_grow(e->v, e->inl, RP_ARRAY_LEN(e->inl), &e->cap, sizeof(*e->v));
 	e->v[e->n++] = (struct rp_mask_edit_v){at, len, rep};
 }
 
@@ -148,7 +156,6 @@ struct rp_slice rp_mask_act_possible(struct rp_mask_ctx *c, const struct rp_mask
 {
 	if (!r || r->act == ACT_KEEP || v.n == 0)
 		return v;
-	struct rp_slice out;
 	if (kind < 0 && kind != K_NUMBER &&
 	    (r->act == ACT_FAKE || r->act == ACT_HASH || r->act == ACT_TOKENIZE))
 		kind = possible == RP_MASK_POSSIBLE_UNKNOWN ? rp_mask_classify(v)
@@ -161,10 +168,8 @@ struct rp_slice rp_mask_act_possible(struct rp_mask_ctx *c, const struct rp_mask
 	}
 	/* the memo is keyed by the kind the transform gets: how a value is
 	 * classified may depend on where it was met */
-	if (!rp_mask_memo_get(c->m->memo, r->act, r->keep_last, kind, v, c->pool, &out)) {
-		out = rp_mask_transform(&c->m->key, c->pool, r->act, r->keep_last, kind, v);
-		rp_mask_memo_put(c->m->memo, r->act, r->keep_last, kind, v, out);
-	}
+	struct rp_slice out = rp_mask_transform_memo(c->m->memo, &c->m->key, c->pool, r->act,
+						     r->keep_last, kind, v);
 	if (!rp_slice_eq(out, v)) {
 		c->changed = 1;
 		rp_mask_trace(c, r, -1, v, out);
@@ -228,17 +233,8 @@ static void take(struct matches *m, size_t s, size_t e, const struct rp_mask_rul
 		return;
 	if (lo < m->n && m->v[lo].s < e)
 		return;
-	if (m->n == m->cap) {
-		if (!m->cap) {
-			m->v = m->inl;
-			m->cap = RP_ARRAY_LEN(m->inl);
-		} else if (m->v == m->inl) {
-			m->v = rp_xmalloc((m->cap *= 4) * sizeof(*m->v));
-			memcpy(m->v, m->inl, sizeof(m->inl));
-		} else {
-			m->v = rp_xrealloc(m->v, (m->cap *= 2) * sizeof(*m->v));
-		}
-	}
+	if (m->n == m->cap)
+		m->v = small_grow(m->v, m->inl, RP_ARRAY_LEN(m->inl), &m->cap, sizeof(*m->v));
 	memmove(m->v + lo + 1, m->v + lo, (m->n - lo) * sizeof(*m->v));
 	m->v[lo] = (struct match){s, e, r, det};
 	m->n++;
@@ -322,15 +318,10 @@ struct rp_slice rp_mask_text_possible(struct rp_mask_ctx *c, struct rp_slice v, 
 			if (mt->r->act == ACT_REPORT) {
 				rp_mask_trace(c, mt->r, mt->det, before, before);
 			} else if (mt->r->act != ACT_KEEP) {
-				struct rp_slice rep;
 				int kind = mt->det >= 0 ? mt->det : rp_mask_classify(before);
-				if (!rp_mask_memo_get(c->m->memo, mt->r->act, mt->r->keep_last, kind,
-						      before, c->pool, &rep)) {
-					rep = rp_mask_transform(&c->m->key, c->pool, mt->r->act,
-								mt->r->keep_last, kind, before);
-					rp_mask_memo_put(c->m->memo, mt->r->act, mt->r->keep_last, kind,
-							 before, rep);
-				}
+				struct rp_slice rep = rp_mask_transform_memo(c->m->memo, &c->m->key, c->pool,
+									     mt->r->act, mt->r->keep_last,
+									     kind, before);
 				if (!rp_slice_eq(rep, before)) {
 					rp_mask_trace(c, mt->r, mt->det, before, rep);
 					rp_mask_edits_push(&ed, mt->s, mt->e - mt->s, rep);
@@ -586,7 +577,7 @@ static unsigned header_kind(struct rp_slice name)
 #undef N
 	};
 	for (size_t i = 0; i < RP_ARRAY_LEN(names); i++)
-		if (name.n == names[i].n && rp_slice_eq_nocase(name, rp_slice(names[i].s, names[i].n)))
+		if (rp_slice_eq_nocase(name, rp_slice(names[i].s, names[i].n)))
 			return names[i].kind;
 	return 0;
 }
@@ -610,7 +601,7 @@ static const struct rp_mask_rule *header_rule(struct rp_mask_ctx *c, struct rp_s
 			const struct rp_mask_name *nm = &r->names.v[k];
 			if (framing && nm->glob)
 				continue;
-			if (nm->glob ? rp_mask_glob(nm->s, name) : rp_mask_eq_nocase(nm->s, name))
+			if (nm->glob ? rp_mask_glob(nm->s, name) : rp_slice_eq_nocase(nm->s, name))
 				return r;
 		}
 	}

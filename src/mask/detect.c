@@ -21,9 +21,6 @@
 
 #include <arpa/inet.h>
 #include <pthread.h>
-#if defined(__SSE2__)
-#include <emmintrin.h>
-#endif
 
 #include "mask-int.h"
 
@@ -134,8 +131,7 @@ enum anchor { ANCHOR_BEARER, ANCHOR_AWS, ANCHOR_IBAN, ANCHOR_JWT };
 static inline size_t next_anchor(const uint8_t *p, size_t i, size_t n, enum anchor k)
 {
 #if defined(__SSE2__)
-	const __m128i low = _mm_set1_epi8(0x20), ua = _mm_set1_epi8('A'), z = _mm_set1_epi8(25);
-	const __m128i d0 = _mm_set1_epi8('0'), nine = _mm_set1_epi8(9);
+	const __m128i low = _mm_set1_epi8(0x20), ua = _mm_set1_epi8('A');
 	while (i + 19 <= n) {
 		const __m128i *q = (const __m128i *)(const void *)(p + i);
 		__m128i c0 = _mm_loadu_si128(q);
@@ -154,12 +150,9 @@ static inline size_t next_anchor(const uint8_t *p, size_t i, size_t n, enum anch
 		} else if (k == ANCHOR_AWS) {
 			hit = _mm_and_si128(_mm_cmpeq_epi8(c0, ua), _mm_cmpeq_epi8(c3, ua));
 		} else {
-			__m128i u0 = _mm_sub_epi8(c0, ua), u1 = _mm_sub_epi8(c1, ua);
-			__m128i g2 = _mm_sub_epi8(c2, d0), g3 = _mm_sub_epi8(c3, d0);
-			hit = _mm_and_si128(_mm_cmpeq_epi8(_mm_min_epu8(u0, z), u0),
-					    _mm_cmpeq_epi8(_mm_min_epu8(u1, z), u1));
-			hit = _mm_and_si128(hit, _mm_cmpeq_epi8(_mm_min_epu8(g2, nine), g2));
-			hit = _mm_and_si128(hit, _mm_cmpeq_epi8(_mm_min_epu8(g3, nine), g3));
+			hit = _mm_and_si128(rp_mask_v_in(c0, 'A', 25), rp_mask_v_in(c1, 'A', 25));
+			hit = _mm_and_si128(hit, _mm_and_si128(rp_mask_v_in(c2, '0', 9),
+							       rp_mask_v_in(c3, '0', 9)));
 		}
 		unsigned mm = (unsigned)_mm_movemask_epi8(hit);
 		if (mm)
@@ -1297,13 +1290,11 @@ static inline struct cluster_masks cluster_masks64(const uint8_t *p)
 {
 	struct cluster_masks m = {0, 0, 0};
 #if defined(__SSE2__)
-	const __m128i zero = _mm_set1_epi8('0'), nine = _mm_set1_epi8(9);
 	const __m128i sp = _mm_set1_epi8(' '), da = _mm_set1_epi8('-'), dot = _mm_set1_epi8('.');
 	const __m128i lp = _mm_set1_epi8('('), rp = _mm_set1_epi8(')'), pl = _mm_set1_epi8('+');
 	for (int k = 0; k < 4; k++) {
 		__m128i c = _mm_loadu_si128((const __m128i *)(const void *)(p + 16 * k));
-		__m128i d = _mm_sub_epi8(c, zero);
-		__m128i dg = _mm_cmpeq_epi8(_mm_min_epu8(d, nine), d);
+		__m128i dg = rp_mask_v_in(c, '0', 9);
 		__m128i dt = _mm_cmpeq_epi8(c, dot);
 		__m128i in = _mm_or_si128(dg, dt);
 		in = _mm_or_si128(in, _mm_or_si128(_mm_cmpeq_epi8(c, sp), _mm_cmpeq_epi8(c, da)));

@@ -753,8 +753,8 @@ static int entry_same(const struct memo_entry *e, enum rp_mask_action act, unsig
 	       memcmp(e->bytes, v.p, v.n) == 0;
 }
 
-int rp_mask_memo_get(struct rp_mask_memo *mm, enum rp_mask_action act, unsigned keep, int kind,
-		     struct rp_slice v, struct rp_pool *pool, struct rp_slice *out)
+static int memo_get(struct rp_mask_memo *mm, enum rp_mask_action act, unsigned keep, int kind,
+		    struct rp_slice v, struct rp_pool *pool, struct rp_slice *out)
 {
 	if (!mm || !memo_kept(act, keep, v))
 		return 0;
@@ -772,8 +772,8 @@ int rp_mask_memo_get(struct rp_mask_memo *mm, enum rp_mask_action act, unsigned 
 	return hit;
 }
 
-void rp_mask_memo_put(struct rp_mask_memo *mm, enum rp_mask_action act, unsigned keep, int kind,
-		      struct rp_slice v, struct rp_slice out)
+static void memo_put(struct rp_mask_memo *mm, enum rp_mask_action act, unsigned keep, int kind,
+		     struct rp_slice v, struct rp_slice out)
 {
 	if (!mm || !memo_kept(act, keep, v) || out.n > RP_MASK_MEMO_VALUE)
 		return;
@@ -806,6 +806,18 @@ void rp_mask_memo_put(struct rp_mask_memo *mm, enum rp_mask_action act, unsigned
 	}
 	pthread_mutex_unlock(&mm->mu);
 	entry_free(old);
+}
+
+struct rp_slice rp_mask_transform_memo(struct rp_mask_memo *mm, const struct rp_mask_key *k,
+				       struct rp_pool *pool, enum rp_mask_action act, unsigned keep,
+				       int kind, struct rp_slice v)
+{
+	struct rp_slice out;
+	if (memo_get(mm, act, keep, kind, v, pool, &out))
+		return out;
+	out = rp_mask_transform(k, pool, act, keep, kind, v);
+	memo_put(mm, act, keep, kind, v, out);
+	return out;
 }
 
 uint64_t rp_mask_memo_hits(struct rp_mask_memo *mm)

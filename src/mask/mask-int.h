@@ -148,13 +148,6 @@ struct rp_mask_rules {
 struct rp_mask_rules *rp_mask_rules_new_empty(void);
 void rp_mask_rules_finish(struct rp_mask_rules *r);
 
-/* rp_slice_eq_nocase with the length test inline: most names compared
- * differ in length. */
-static inline int rp_mask_eq_nocase(struct rp_slice a, struct rp_slice b)
-{
-	return a.n == b.n && (a.n == 0 || rp_slice_eq_nocase(a, b));
-}
-
 /* ASCII case-blind glob match of |s| against |pat|. */
 int rp_mask_glob(struct rp_slice pat, struct rp_slice s);
 /* 1 when some name of |l| matches |s|. */
@@ -200,6 +193,15 @@ static inline void rp_mask_facts_add(struct rp_mask_facts *f, uint16_t k, const 
 /* The detectors that could match a value of |n| bytes with facts |f|. */
 uint32_t rp_mask_facts_bits(const struct rp_mask_facts *f, size_t n);
 
+#if defined(__SSE2__)
+/* 0xff for each byte of |c| in [lo, lo + span] (unsigned), else 0. */
+static inline __m128i rp_mask_v_in(__m128i c, char lo, char span)
+{
+	__m128i d = _mm_sub_epi8(c, _mm_set1_epi8(lo));
+	return _mm_cmpeq_epi8(_mm_min_epu8(d, _mm_set1_epi8(span)), d);
+}
+#endif
+
 /* The vector half of the facts pass: counts the bytes of |p| from |j| on,
  * 16 at a time, into |f| (digits, capitals, dots, colons; '@', 'A' and
  * 'B'/'b' in |seen|) while 16 or more of the |n| bytes remain; with
@@ -223,10 +225,7 @@ static inline size_t rp_mask_facts_run(const uint8_t *p, size_t j, size_t n,
 				keep = (1u << adv) - 1;
 			}
 		}
-		__m128i d = _mm_sub_epi8(c, _mm_set1_epi8('0'));
-		__m128i u = _mm_sub_epi8(c, _mm_set1_epi8('A'));
-		d = _mm_cmpeq_epi8(_mm_min_epu8(d, _mm_set1_epi8(9)), d);
-		u = _mm_cmpeq_epi8(_mm_min_epu8(u, _mm_set1_epi8(25)), u);
+		__m128i d = rp_mask_v_in(c, '0', 9), u = rp_mask_v_in(c, 'A', 25);
 		/* four 16-bit masks in one word, counted lane by lane */
 		uint64_t x = (uint64_t)((unsigned)_mm_movemask_epi8(d) & keep) |
 			     (uint64_t)((unsigned)_mm_movemask_epi8(u) & keep) << 16 |
@@ -373,13 +372,12 @@ struct rp_mask_memo;
 struct rp_mask_memo *rp_mask_memo_new(void);
 /* Wipes the remembered values (they are personal data) and frees. */
 void rp_mask_memo_free(struct rp_mask_memo *mm);
-/* What rp_mask_transform gives for these arguments (|kind| as the
- * transform gets it, after classifying): 1 and |*out| (in |pool|, or |v|)
- * when remembered, else 0. */
-int rp_mask_memo_get(struct rp_mask_memo *mm, enum rp_mask_action act, unsigned keep, int kind,
-		     struct rp_slice v, struct rp_pool *pool, struct rp_slice *out);
-void rp_mask_memo_put(struct rp_mask_memo *mm, enum rp_mask_action act, unsigned keep, int kind,
-		      struct rp_slice v, struct rp_slice out);
+/* rp_mask_transform, answered from |mm| (NULL: no memo) when it holds |v|
+ * for these arguments, and remembered there otherwise.  The same result,
+ * "unchanged" included: |v| itself exactly when the transform gives |v|. */
+struct rp_slice rp_mask_transform_memo(struct rp_mask_memo *mm, const struct rp_mask_key *k,
+				       struct rp_pool *pool, enum rp_mask_action act, unsigned keep,
+				       int kind, struct rp_slice v);
 /* Lookups that found their value (for tests and benchmarks). */
 uint64_t rp_mask_memo_hits(struct rp_mask_memo *mm);
 

@@ -43,10 +43,10 @@ int rp_mask_glob(struct rp_slice pat, struct rp_slice s)
 	 * star, a lone star): one compare instead of the backtracking walk */
 	if (pat.n && pat.p[0] == '*' && literal_from(pat, 1))
 		return s.n >= pat.n - 1 &&
-		       rp_mask_eq_nocase(rp_slice(pat.p + 1, pat.n - 1),
+		       rp_slice_eq_nocase(rp_slice(pat.p + 1, pat.n - 1),
 					 rp_slice(s.p + s.n - (pat.n - 1), pat.n - 1));
 	if (pat.n && pat.p[pat.n - 1] == '*' && literal_from(rp_slice(pat.p, pat.n - 1), 0))
-		return s.n >= pat.n - 1 && rp_mask_eq_nocase(rp_slice(pat.p, pat.n - 1),
+		return s.n >= pat.n - 1 && rp_slice_eq_nocase(rp_slice(pat.p, pat.n - 1),
 							     rp_slice(s.p, pat.n - 1));
 	size_t p = 0, i = 0, star_p = SIZE_MAX, star_i = 0;
 	while (i < s.n) {
@@ -72,7 +72,7 @@ int rp_mask_names_match(const struct rp_mask_names *l, struct rp_slice s)
 {
 	for (size_t i = 0; i < l->n; i++) {
 		const struct rp_mask_name *nm = &l->v[i];
-		if (nm->glob ? rp_mask_glob(nm->s, s) : rp_mask_eq_nocase(nm->s, s))
+		if (nm->glob ? rp_mask_glob(nm->s, s) : rp_slice_eq_nocase(nm->s, s))
 			return 1;
 	}
 	return 0;
