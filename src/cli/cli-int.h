@@ -21,6 +21,15 @@
 int rp_cli_open_store(const char *cmd, const char *db, int readonly, int create,
 		      struct rp_store **s);
 
+/* The next exchange of |it| for `reprise CMD` reading the corpus |db|.  A
+ * record that does not decode (damaged, or from a newer schema) is reported
+ * on standard error, counted in |*bad| and skipped: the command goes on and
+ * says so in its exit code.  Returns 1 with |*x| set (the caller frees it);
+ * 0 at the end with |*rc| RP_EXIT_OK; or 0 with |*rc| the exit code of a
+ * store error, already reported. */
+int rp_cli_next_exchange(const char *cmd, const char *db, struct rp_store_iter *it,
+			 struct rp_exchange **x, int *bad, int *rc);
+
 /* Compiles |expr| (NULL: match everything, |*f| NULL) with "+offset" times
  * anchored at the first exchange of |s|.  RP_EXIT_OK, or prints the
  * compiler's message and returns RP_EXIT_USAGE. */

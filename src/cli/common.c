@@ -30,6 +30,27 @@ int rp_cli_open_store(const char *cmd, const char *db, int readonly, int create,
 	return rp_cli_store_error(cmd, db, rc, why);
 }
 
+int rp_cli_next_exchange(const char *cmd, const char *db, struct rp_store_iter *it,
+			 struct rp_exchange **x, int *bad, int *rc)
+{
+	*rc = RP_EXIT_OK;
+	for (;;) {
+		const char *why = NULL;
+		*x = NULL;
+		int r = rp_store_iter_next(it, x, &why);
+		if (r == 0)
+			return 1;
+		if (r == RP_E_NOTFOUND)
+			return 0;
+		if (r != RP_E_FORMAT && r != RP_E_VERSION) {
+			*rc = rp_cli_store_error(cmd, db, r, why);
+			return 0;
+		}
+		fprintf(stderr, "reprise %s: %s: %s\n", cmd, db, why ? why : rp_err_name(r));
+		(*bad)++;
+	}
+}
+
 int rp_cli_filter(const char *cmd, const char *expr, struct rp_store *s, struct rp_filter **f)
 {
 	*f = NULL;

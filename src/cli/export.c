@@ -93,21 +93,9 @@ int rp_cmd_export(int argc, char **argv)
 		goto out;
 	}
 	rp_har_writer_new(out, format, PACKAGE_VERSION, &w);
-	for (;;) {
-		struct rp_exchange *x = NULL;
-		const char *why = NULL;
-		int r = rp_store_iter_next(it, &x, &why);
-		if (r == RP_E_NOTFOUND)
-			break;
-		if (r == RP_E_FORMAT || r == RP_E_VERSION) {
-			fprintf(stderr, "reprise export: %s: %s\n", db, why ? why : rp_err_name(r));
-			bad++;
-			continue;
-		}
-		if (r) {
-			rc = rp_cli_store_error(cmd, db, r, why);
-			goto out;
-		}
+	struct rp_exchange *x;
+	while (rp_cli_next_exchange(cmd, db, it, &x, &bad, &rc)) {
+		int r = 0;
 		if (!f || rp_filter_match(f, x)) {
 			r = rp_har_writer_add(w, x);
 			n++;
@@ -119,6 +107,8 @@ int rp_cmd_export(int argc, char **argv)
 			goto out;
 		}
 	}
+	if (rc)
+		goto out;
 	if (rp_har_writer_finish(w)) {
 		w = NULL;
 		rc = rp_cli_fail(cmd, RP_EXIT_USAGE, "%s: write failed: %s",

@@ -169,22 +169,8 @@ int rp_cmd_ls(int argc, char **argv)
 		       path_w ? path_w : 30, "PATH", W_STATUS, "ST", W_MS, "MS", W_SIZE, "REQ",
 		       W_SIZE, "RESP", "FLAGS");
 	}
-	for (;;) {
-		struct rp_exchange *x = NULL;
-		const char *why = NULL;
-		int r = rp_store_iter_next(it, &x, &why);
-		if (r == RP_E_NOTFOUND)
-			break;
-		if (r == RP_E_FORMAT || r == RP_E_VERSION) {
-			/* report, keep listing, and say so in the exit code */
-			fprintf(stderr, "reprise ls: %s: %s\n", db, why ? why : rp_err_name(r));
-			bad++;
-			continue;
-		}
-		if (r) {
-			rc = rp_cli_store_error(cmd, db, r, why);
-			goto out;
-		}
+	struct rp_exchange *x;
+	while (rp_cli_next_exchange(cmd, db, it, &x, &bad, &rc)) {
 		if (!f || rp_filter_match(f, x)) {
 			uint64_t rq, rs;
 			rp_store_iter_body_lens(it, &rq, &rs);
@@ -198,7 +184,7 @@ int rp_cmd_ls(int argc, char **argv)
 		if (limit && shown >= limit)
 			break;
 	}
-	if (bad)
+	if (rc == RP_EXIT_OK && bad)
 		rc = rp_cli_fail(cmd, RP_EXIT_STORE, "%s: %d exchanges could not be read", db, bad);
 out:
 	fflush(stdout);

@@ -377,21 +377,8 @@ int rp_cmd_stats(int argc, char **argv)
 			if (strncmp(rp_xflags_format(1u << i, fl, sizeof(fl)), "complete", 8) != 0)
 				incomplete |= 1u << i;
 	}
-	for (;;) {
-		struct rp_exchange *x = NULL;
-		const char *why = NULL;
-		r = rp_store_iter_next(it, &x, &why);
-		if (r == RP_E_NOTFOUND)
-			break;
-		if (r == RP_E_FORMAT || r == RP_E_VERSION) {
-			fprintf(stderr, "reprise stats: %s: %s\n", db, why ? why : rp_err_name(r));
-			bad++;
-			continue;
-		}
-		if (r) {
-			rc = rp_cli_store_error(cmd, db, r, why);
-			goto out;
-		}
+	struct rp_exchange *x;
+	while (rp_cli_next_exchange(cmd, db, it, &x, &bad, &rc)) {
 		uint64_t lens[2];
 		rp_store_iter_body_lens(it, &lens[0], &lens[1]);
 		const struct rp_message *m[2] = {&x->req.m, &x->resp.m};
@@ -445,6 +432,8 @@ int rp_cmd_stats(int argc, char **argv)
 		routes_add(&routes, route);
 		rp_exchange_free(x);
 	}
+	if (rc)
+		goto out;
 	t.ratio_upper_bound = ds.full;
 	/* the busiest routes: compact the table and sort it */
 	size_t n = 0;
