@@ -4,7 +4,7 @@ libreprise_la_SOURCES += src/store/store.c src/store/write.c src/store/read.c \
 
 check_PROGRAMS += tests/unit/store/store_test
 TESTS += tests/unit/store/store_test
-tests_unit_store_store_test_SOURCES = tests/unit/store/store_test.c
+tests_unit_store_store_test_SOURCES = tests/unit/store/store_test.c $(TEST_TMPDIR)
 tests_unit_store_store_test_CFLAGS = $(TEST_CFLAGS)
 tests_unit_store_store_test_LDADD = $(TEST_LIBS)
 

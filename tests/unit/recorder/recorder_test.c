@@ -21,43 +21,23 @@
 
 #include <cmocka.h>
 
+#include "../support/tmpdir.h"
+
 #include "reprise/coding.h"
 #include "reprise/recorder.h"
 
 static char tmpdir[256];
 
-static void rm_tree(const char *dir)
-{
-	DIR *d = opendir(dir);
-	if (!d)
-		return;
-	struct dirent *e;
-	char p[512];
-	while ((e = readdir(d))) {
-		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
-			continue;
-		snprintf(p, sizeof(p), "%s/%s", dir, e->d_name);
-		struct stat st;
-		if (lstat(p, &st) == 0 && S_ISDIR(st.st_mode))
-			rm_tree(p);
-		else
-			unlink(p);
-	}
-	closedir(d);
-	rmdir(dir);
-}
-
 static int setup(void **state)
 {
 	(void)state;
-	snprintf(tmpdir, sizeof(tmpdir), "/tmp/rp-recorder-test-XXXXXX");
-	return mkdtemp(tmpdir) ? 0 : -1;
+	return rp_test_tmpdir(tmpdir, sizeof(tmpdir), "recorder-test");
 }
 
 static int teardown(void **state)
 {
 	(void)state;
-	rm_tree(tmpdir);
+	rp_test_rm_tree(tmpdir);
 	return 0;
 }
 
