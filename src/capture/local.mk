@@ -57,7 +57,7 @@ tests_unit_capture_pcapfile_test_LDADD = $(TEST_LIBS)
 # `make fuzz-capture` runs libFuzzer for FUZZ_SECONDS (default 60).
 check_PROGRAMS += tests/fuzz/capture_fuzz_replay
 TESTS += tests/fuzz/capture_fuzz_replay
-tests_fuzz_capture_fuzz_replay_SOURCES = tests/fuzz/capture_fuzz.c tests/fuzz/capture_fuzz_replay.c
+tests_fuzz_capture_fuzz_replay_SOURCES = tests/fuzz/replay_util.c tests/fuzz/replay_util.h tests/fuzz/capture_fuzz.c tests/fuzz/capture_fuzz_replay.c
 tests_fuzz_capture_fuzz_replay_CFLAGS = $(TEST_CFLAGS)
 tests_fuzz_capture_fuzz_replay_LDADD = $(TEST_LIBS)
 EXTRA_DIST += tests/fuzz/corpus/capture

@@ -18,7 +18,7 @@ EXTRA_DIST += tests/data/diff
 # mutations on every make check.
 check_PROGRAMS += tests/fuzz/diff_fuzz_replay
 TESTS += tests/fuzz/diff_fuzz_replay
-tests_fuzz_diff_fuzz_replay_SOURCES = tests/fuzz/diff_fuzz_replay.c tests/fuzz/diff_fuzz.c
+tests_fuzz_diff_fuzz_replay_SOURCES = tests/fuzz/replay_util.c tests/fuzz/replay_util.h tests/fuzz/diff_fuzz_replay.c tests/fuzz/diff_fuzz.c
 tests_fuzz_diff_fuzz_replay_CFLAGS = $(TEST_CFLAGS)
 tests_fuzz_diff_fuzz_replay_LDADD = $(TEST_LIBS)
 EXTRA_DIST += tests/fuzz/corpus/diff

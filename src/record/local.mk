@@ -17,7 +17,7 @@ EXTRA_DIST += tests/data/record
 # make fuzz-record (FUZZ_TIME seconds, default 60).
 check_PROGRAMS += tests/fuzz/record_fuzz_replay
 TESTS += tests/fuzz/record_fuzz_replay
-tests_fuzz_record_fuzz_replay_SOURCES = tests/fuzz/record_fuzz_replay.c tests/fuzz/record_fuzz.c \
+tests_fuzz_record_fuzz_replay_SOURCES = tests/fuzz/replay_util.c tests/fuzz/replay_util.h tests/fuzz/record_fuzz_replay.c tests/fuzz/record_fuzz.c \
 	$(RECORD_XGEN)
 tests_fuzz_record_fuzz_replay_CFLAGS = $(TEST_CFLAGS)
 tests_fuzz_record_fuzz_replay_LDADD = $(TEST_LIBS)

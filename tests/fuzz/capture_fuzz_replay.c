@@ -17,41 +17,19 @@
 
 #include "reprise/base.h"
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-static uint64_t rng;
-
-static uint64_t next(void)
-{
-	rng ^= rng << 13;
-	rng ^= rng >> 7;
-	rng ^= rng << 17;
-	return rng;
-}
-
-static size_t below(size_t n) { return n ? (size_t)(next() % n) : 0; }
-
-/* Runs the target on an exact-size heap copy, so ASan sees overreads. */
-static void run(const uint8_t *p, size_t n)
-{
-	uint8_t *copy = rp_xmalloc(n ? n : 1);
-	if (n)
-		memcpy(copy, p, n);
-	LLVMFuzzerTestOneInput(copy, n);
-	free(copy);
-}
+#include "replay_util.h"
 
 static size_t mutate(uint8_t *p, size_t n, size_t cap)
 {
-	unsigned k = 1 + (unsigned)below(8);
+	unsigned k = 1 + (unsigned)rp_fuzz_below(8);
 	for (unsigned i = 0; i < k && n > 24; i++) {
-		size_t at = 24 + below(n - 24); /* keep the file header mostly */
-		switch (below(6)) {
-		case 0: p[at] ^= (uint8_t)(1u << below(8)); break;
-		case 1: p[at] = (uint8_t)next(); break;
+		size_t at = 24 + rp_fuzz_below(n - 24); /* keep the file header mostly */
+		switch (rp_fuzz_below(6)) {
+		case 0: p[at] ^= (uint8_t)(1u << rp_fuzz_below(8)); break;
+		case 1: p[at] = (uint8_t)rp_fuzz_next(); break;
 		case 2: n = at; break;
 		case 3: { /* duplicate a range (a retransmission, a record twice) */
-			size_t len = below(RP_MIN(n - at, (size_t)2000));
+			size_t len = rp_fuzz_below(RP_MIN(n - at, (size_t)2000));
 			if (n + len <= cap) {
 				memmove(p + at + len, p + at, n - at);
 				n += len;
@@ -59,7 +37,7 @@ static size_t mutate(uint8_t *p, size_t n, size_t cap)
 			break;
 		}
 		case 4: { /* drop a range (a lost packet) */
-			size_t len = below(RP_MIN(n - at, (size_t)2000));
+			size_t len = rp_fuzz_below(RP_MIN(n - at, (size_t)2000));
 			memmove(p + at, p + at + len, n - at - len);
 			n -= len;
 			break;
@@ -85,17 +63,17 @@ static void mutate_packets(uint8_t *p, size_t n)
 		recs[nr++] = off;
 		off += 16 + cap;
 	}
-	for (unsigned k = 1 + (unsigned)below(6); nr && k; k--) {
-		size_t r = recs[below(nr)];
+	for (unsigned k = 1 + (unsigned)rp_fuzz_below(6); nr && k; k--) {
+		size_t r = recs[rp_fuzz_below(nr)];
 		uint32_t cap = (uint32_t)p[r + 8] | (uint32_t)p[r + 9] << 8;
 		if (!cap)
 			continue;
-		size_t at = r + 16 + below(cap);
-		switch (below(4)) {
-		case 0: p[at] ^= (uint8_t)(1u << below(8)); break;
-		case 1: p[at] = (uint8_t)next(); break;
-		case 2: p[at] = (uint8_t[]){'\r', '\n', ' ', ':', '0', 0xff}[below(6)]; break;
-		default: p[r + 4] ^= (uint8_t)next(); break; /* the time */
+		size_t at = r + 16 + rp_fuzz_below(cap);
+		switch (rp_fuzz_below(4)) {
+		case 0: p[at] ^= (uint8_t)(1u << rp_fuzz_below(8)); break;
+		case 1: p[at] = (uint8_t)rp_fuzz_next(); break;
+		case 2: p[at] = (uint8_t[]){'\r', '\n', ' ', ':', '0', 0xff}[rp_fuzz_below(6)]; break;
+		default: p[r + 4] ^= (uint8_t)rp_fuzz_next(); break; /* the time */
 		}
 	}
 }
@@ -103,13 +81,13 @@ static void mutate_packets(uint8_t *p, size_t n)
 int main(int argc, char **argv)
 {
 	unsigned long mutations = 3000;
-	rng = 0x9e3779b97f4a7c15ULL;
+	rp_fuzz_rng = 0x9e3779b97f4a7c15ULL;
 	int opt;
 	while ((opt = getopt(argc, argv, "n:s:")) != -1) {
 		if (opt == 'n')
 			mutations = strtoul(optarg, NULL, 10);
 		else if (opt == 's')
-			rng = strtoull(optarg, NULL, 10) | 1;
+			rp_fuzz_rng = strtoull(optarg, NULL, 10) | 1;
 		else
 			return 2;
 	}
@@ -138,7 +116,7 @@ int main(int argc, char **argv)
 		fclose(f);
 		files[nf] = p;
 		lens[nf++] = n;
-		run(p, n);
+		rp_fuzz_run(p, n);
 	}
 	closedir(d);
 	if (!nf) {
@@ -146,7 +124,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	for (unsigned long i = 0; i < mutations; i++) {
-		size_t k = below(nf), cap = lens[k] + 16384;
+		size_t k = rp_fuzz_below(nf), cap = lens[k] + 16384;
 		uint8_t *p = rp_xmalloc(cap);
 		memcpy(p, files[k], lens[k]);
 		size_t n = lens[k];
@@ -154,7 +132,7 @@ int main(int argc, char **argv)
 			mutate_packets(p, n);
 		else
 			n = mutate(p, n, cap);
-		run(p, n);
+		rp_fuzz_run(p, n);
 		free(p);
 	}
 	printf("capture_fuzz_replay: %zu seeds, %lu mutations\n", nf, mutations);

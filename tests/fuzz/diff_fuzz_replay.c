@@ -15,36 +15,12 @@
 
 #include "reprise/base.h"
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+#include "replay_util.h"
 
 struct seed {
 	uint8_t *p;
 	size_t n;
 };
-
-static uint64_t rng;
-
-static uint64_t next(void)
-{
-	rng ^= rng << 13;
-	rng ^= rng >> 7;
-	rng ^= rng << 17;
-	return rng;
-}
-
-static size_t below(size_t n)
-{
-	return n ? (size_t)(next() % n) : 0;
-}
-
-static void run(const uint8_t *p, size_t n)
-{
-	uint8_t *copy = rp_xmalloc(n ? n : 1);
-	if (n)
-		memcpy(copy, p, n);
-	LLVMFuzzerTestOneInput(copy, n);
-	free(copy);
-}
 
 static int load(const char *path, struct seed *s)
 {
@@ -62,12 +38,12 @@ int main(int argc, char **argv)
 	long mutations = 60000;
 	const char *dir = RP_SRCDIR "/tests/fuzz/corpus/diff";
 	int c;
-	rng = 0xd1ffd1ffULL;
+	rp_fuzz_rng = 0xd1ffd1ffULL;
 	while ((c = getopt(argc, argv, "n:s:")) != -1) {
 		if (c == 'n')
 			mutations = strtol(optarg, NULL, 10);
 		else if (c == 's')
-			rng = strtoull(optarg, NULL, 0) | 1;
+			rp_fuzz_rng = strtoull(optarg, NULL, 0) | 1;
 		else
 			return 2;
 	}
@@ -95,18 +71,18 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	for (size_t i = 0; i < n; i++)
-		run(seeds[i].p, seeds[i].n);
+		rp_fuzz_run(seeds[i].p, seeds[i].n);
 	static const char splice[] = "[]{}\",:.$*'\\0123456789e-\n\x00\xff";
 	uint8_t *buf = rp_xmalloc(1 << 17);
 	for (long i = 0; i < mutations; i++) {
-		const struct seed *s = &seeds[below(n)];
+		const struct seed *s = &seeds[rp_fuzz_below(n)];
 		size_t len = s->n;
 		memcpy(buf, s->p, len);
-		for (size_t k = 1 + below(8); k > 0 && len; k--) {
-			size_t at = below(len);
-			switch (below(5)) {
-			case 0: buf[at] ^= (uint8_t)(1u << below(8)); break;
-			case 1: buf[at] = (uint8_t)splice[below(sizeof(splice) - 1)]; break;
+		for (size_t k = 1 + rp_fuzz_below(8); k > 0 && len; k--) {
+			size_t at = rp_fuzz_below(len);
+			switch (rp_fuzz_below(5)) {
+			case 0: buf[at] ^= (uint8_t)(1u << rp_fuzz_below(8)); break;
+			case 1: buf[at] = (uint8_t)splice[rp_fuzz_below(sizeof(splice) - 1)]; break;
 			case 2:
 				memmove(buf + at, buf + at + 1, len - at - 1);
 				len--;
@@ -114,18 +90,18 @@ int main(int argc, char **argv)
 			case 3:
 				if (len < (1 << 17) - 1) {
 					memmove(buf + at + 1, buf + at, len - at);
-					buf[at] = (uint8_t)splice[below(sizeof(splice) - 1)];
+					buf[at] = (uint8_t)splice[rp_fuzz_below(sizeof(splice) - 1)];
 					len++;
 				}
 				break;
 			default: {
 				/* copy a run from elsewhere in the input over this place */
-				size_t from = below(len), run_n = below(RP_MIN(len - from, len - at) + 1);
+				size_t from = rp_fuzz_below(len), run_n = rp_fuzz_below(RP_MIN(len - from, len - at) + 1);
 				memmove(buf + at, buf + from, run_n);
 			}
 			}
 		}
-		run(buf, len);
+		rp_fuzz_run(buf, len);
 	}
 	printf("diff_fuzz_replay: %zu seeds, %ld mutations\n", n, mutations);
 	for (size_t i = 0; i < n; i++)

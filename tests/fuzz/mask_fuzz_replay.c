@@ -17,7 +17,7 @@
 
 #include "reprise/base.h"
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+#include "replay_util.h"
 
 /* xorshift64*: the same sequence on every machine for a seed */
 static uint64_t rnd(uint64_t *s)
@@ -45,14 +45,6 @@ static uint8_t *read_file(const char *path, size_t *n)
 }
 
 /* The target on an exact-size heap copy, so that ASan sees overreads. */
-static void run(const uint8_t *p, size_t n)
-{
-	uint8_t *copy = rp_xmalloc(n ? n : 1);
-	memcpy(copy, p, n);
-	LLVMFuzzerTestOneInput(copy, n);
-	free(copy);
-}
-
 static const uint8_t specials[] = {'"', '\\', '{', '}', '[', ']', ',', ':', '@', '.', '&',
 				   '=', '%', '\n', 0x80, 0xc3, 0xe2, 0xff, 0, '-', '0', '9'};
 
@@ -100,7 +92,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	for (size_t i = 0; i < n; i++)
-		run(seeds[i], lens[i]);
+		rp_fuzz_run(seeds[i], lens[i]);
 	uint64_t s = seed ? seed : 1;
 	uint8_t *buf = NULL;
 	size_t cap = 0;
@@ -128,7 +120,7 @@ int main(int argc, char **argv)
 			default: len = at;
 			}
 		}
-		run(buf, len);
+		rp_fuzz_run(buf, len);
 	}
 	printf("mask_fuzz_replay: %zu seeds, %ld mutations, seed %#llx\n", n, mutations,
 	       (unsigned long long)seed);

@@ -18,7 +18,7 @@
 #include "../unit/record/xgen.h"
 #include "reprise/record.h"
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+#include "replay_util.h"
 
 struct seed {
 	char *name;
@@ -53,15 +53,6 @@ static int load(const char *dir, const char *name, struct seed *s)
 }
 
 /* Runs the target on an exact-size heap copy, so ASan sees overreads. */
-static void run(const uint8_t *p, size_t n)
-{
-	uint8_t *copy = rp_xmalloc(n);
-	if (n)
-		memcpy(copy, p, n);
-	LLVMFuzzerTestOneInput(copy, n);
-	free(copy);
-}
-
 static size_t mutate(struct xgen_rng *r, uint8_t *p, size_t n, size_t cap)
 {
 	unsigned k = 1 + (unsigned)xgen_below(r, 6);
@@ -138,7 +129,7 @@ int main(int argc, char **argv)
 	int bad = 0;
 	size_t valid = 0;
 	for (size_t i = 0; i < n; i++) {
-		run(seeds[i].p, seeds[i].n);
+		rp_fuzz_run(seeds[i].p, seeds[i].n);
 		if (strncmp(seeds[i].name, "valid-", 6) == 0) {
 			struct rp_exchange *x = rp_exchange_new();
 			const char *why = NULL;
@@ -160,7 +151,7 @@ int main(int argc, char **argv)
 		if (s->n + 64 > bufcap)
 			buf = rp_xrealloc(buf, bufcap = s->n + 64);
 		memcpy(buf, s->p, s->n);
-		run(buf, mutate(&r, buf, s->n, bufcap));
+		rp_fuzz_run(buf, mutate(&r, buf, s->n, bufcap));
 	}
 	printf("record_fuzz_replay: %zu seeds (%zu valid records), %ld mutations, seed %#llx\n", n,
 	       valid, mutations, (unsigned long long)seed);
