@@ -9,6 +9,12 @@
  * "api", "api-cold" or "clean": only the exchange cases, only the exchange
  * with unseen values, or only the 16 KB JSON without personal data, for
  * profiling)
+ *        mask_bench SECONDS --db DIR [--no-memo]
+ * masks the exchanges of a corpus recorded with --no-masks, in their
+ * recorded order, as the recorder would (what a realistic mix costs, for
+ * profiling: bench/mask_proxy_bench.sh keeps such a corpus with
+ * RP_BENCH_KEEP).  Each exchange is decoded from its record and masked;
+ * the decode alone is timed too and subtracted.
  */
 #include "config.h"
 
@@ -18,6 +24,8 @@
 #include <time.h>
 
 #include "reprise/mask.h"
+#include "reprise/record.h"
+#include "reprise/store.h"
 #include "../src/mask/mask-int.h" /* to turn the transform memo off */
 
 static struct rp_buf json_orders(int pii, size_t target)
@@ -123,6 +131,84 @@ static double run(const struct rp_mask *m, const struct shape *s, double secs)
 	return best;
 }
 
+/* Decodes (and with |m|, masks) every record of |recs| for about |secs| of
+ * CPU time; returns CPU ns per exchange (best of 3 rounds). */
+static double run_records(const struct rp_mask *m, const struct rp_buf *recs, size_t n,
+			  double secs)
+{
+	double best = 0;
+	for (int round = 0; round < 3; round++) {
+		int64_t t0 = cpu_ns(), end = t0 + (int64_t)(secs / 3 * 1e9), now;
+		uint64_t done = 0;
+		do {
+			for (size_t i = 0; i < n; i++) {
+				struct rp_exchange *x = rp_exchange_new();
+				const char *why;
+				if (rp_record_decode(rp_buf_slice(&recs[i]), x, NULL, &why) == 0 && m)
+					rp_mask_apply(m, x, NULL);
+				rp_exchange_free(x);
+			}
+			done += n;
+			now = cpu_ns();
+		} while (now < end);
+		double ns = (double)(now - t0) / (double)done;
+		if (!best || ns < best)
+			best = ns;
+	}
+	return best;
+}
+
+/* mask_bench SECONDS --db DIR [--no-memo] */
+static int corpus_mode(struct rp_mask *m, struct rp_mask_memo *memo, double secs, const char *db,
+		       int use_memo)
+{
+	struct rp_store_opts o = {.path = db, .readonly = 1};
+	struct rp_store *s = NULL;
+	const char *why = NULL;
+	if (rp_store_open(&o, &s, &why)) {
+		fprintf(stderr, "mask_bench: %s\n", why ? why : db);
+		return 1;
+	}
+	struct rp_store_iter *it = NULL;
+	if (rp_store_iter_new(s, 0, 0, &it)) {
+		fprintf(stderr, "mask_bench: %s: cannot read\n", db);
+		rp_store_close(s);
+		return 1;
+	}
+	size_t n = 0, cap = 50000, bytes = 0;
+	struct rp_buf *recs = calloc(cap, sizeof(*recs));
+	struct rp_exchange *x;
+	while (n < cap && rp_store_iter_next(it, &x, &why) == 0) {
+		rp_buf_init(&recs[n], (size_t)64 << 20);
+		if (rp_record_encode(x, NULL, &recs[n]) == 0)
+			bytes += rp_buf_len(&recs[n++]);
+		else
+			rp_buf_dispose(&recs[n]);
+		rp_exchange_free(x);
+	}
+	rp_store_iter_free(it);
+	rp_store_close(s);
+	if (!n) {
+		fprintf(stderr, "mask_bench: %s: no exchanges\n", db);
+		free(recs);
+		return 1;
+	}
+	m->memo = use_memo ? memo : NULL;
+	double dec = run_records(NULL, recs, n, secs / 2), all = run_records(m, recs, n, secs);
+	printf("  %zu recorded exchanges (%.0f B each), memo %s: decode %.2f us, decode+mask %.2f us: "
+	       "masking %.2f us each\n",
+	       n, (double)bytes / (double)n, use_memo ? "on" : "off", dec / 1e3, all / 1e3,
+	       (all - dec) / 1e3);
+	if (use_memo)
+		printf("  transform memo: %llu hits\n", (unsigned long long)rp_mask_memo_hits(memo));
+	for (size_t i = 0; i < n; i++)
+		rp_buf_dispose(&recs[i]);
+	free(recs);
+	m->memo = memo;
+	rp_mask_free(m);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	double secs = argc > 1 ? atof(argv[1]) : 1.0;
@@ -149,6 +235,8 @@ int main(int argc, char **argv)
 	static const char *const text_h[] = {"Content-Type", "text/plain; charset=utf-8", NULL};
 	printf("mask_bench: default.rules (%s), one thread, per CPU second, best of 3 rounds of %.1fs\n",
 	       rp_mask_digest(m), secs / 3);
+	if (argc > 3 && strcmp(argv[2], "--db") == 0)
+		return corpus_mode(m, memo, secs, argv[3], !(argc > 4 && strcmp(argv[4], "--no-memo") == 0));
 	size_t sizes[] = {1024, 16384};
 	int only_api = argc > 2 && strncmp(argv[2], "api", 3) == 0;
 	int cold_only = argc > 2 && strcmp(argv[2], "api-cold") == 0;

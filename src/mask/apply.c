@@ -825,10 +825,7 @@ int rp_mask_apply(const struct rp_mask *m, struct rp_exchange *x,
 
 static uint64_t name_hash(struct rp_slice s)
 {
-	uint64_t h = RP_MASK_HASH_INIT;
-	for (size_t i = 0; i < s.n; i++)
-		h = rp_mask_hash_add(h, s.p[i]);
-	return h;
+	return rp_mask_name_hash(s.p, s.n);
 }
 
 static struct rp_mask_index_slot *index_slot(const struct rp_mask_index *ix, struct rp_slice name,

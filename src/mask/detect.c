@@ -1160,32 +1160,6 @@ void rp_mask_facts_init(void)
 	pthread_once(&fact_once, fact_table_init);
 }
 
-uint32_t rp_mask_facts_bits(const struct rp_mask_facts *f, size_t n)
-{
-	uint32_t b = 0;
-	if (f->seen & RP_MF_AT)
-		b |= 1u << RP_MASK_EMAIL;
-	if (f->digits >= 13)
-		b |= 1u << RP_MASK_CARD;
-	if (f->digits >= 9)
-		b |= 1u << RP_MASK_SSN;
-	if (f->digits >= 8)
-		b |= 1u << RP_MASK_PHONE;
-	if (n >= 15 && f->upper >= 2 && f->digits >= 2)
-		b |= 1u << RP_MASK_IBAN;
-	if (f->eyj && f->dots >= 2)
-		b |= 1u << RP_MASK_JWT;
-	if ((f->seen & RP_MF_B) && n >= 19)
-		b |= 1u << RP_MASK_BEARER;
-	if ((f->seen & RP_MF_A) && n >= 20 && f->upper >= 4)
-		b |= 1u << RP_MASK_AWS_KEY;
-	if (f->digits >= 4 && f->dots >= 3)
-		b |= 1u << RP_MASK_IPV4;
-	if (f->colons >= 2)
-		b |= 1u << RP_MASK_IPV6;
-	return b;
-}
-
 uint32_t rp_mask_possible(struct rp_slice v)
 {
 	rp_mask_facts_init();

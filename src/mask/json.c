@@ -75,13 +75,9 @@ struct sinfo {
 static void scan_string(struct rp_slice b, size_t i, struct sinfo *si, int want_hash)
 {
 	struct rp_mask_facts f = {0};
-	uint64_t h = RP_MASK_HASH_INIT;
 	/* 16 bytes at a time up to the closing quote or a backslash, then one
 	 * at a time (escapes, the last bytes of the body) */
 	size_t j = rp_mask_facts_run(b.p, i + 1, b.n, &f, 1), vec_end = j;
-	if (want_hash)
-		for (size_t k = i + 1; k < vec_end; k++)
-			h = rp_mask_hash_add(h, b.p[k]);
 	si->esc = 0;
 	for (; j < b.n; j++) {
 		uint8_t ch = b.p[j];
@@ -89,19 +85,17 @@ static void scan_string(struct rp_slice b, size_t i, struct sinfo *si, int want_
 		if (k & RP_MF_QUOTE)
 			break;
 		if (k & RP_MF_BSLASH) {
-			si->esc = 1; /* the hash is then unused: the name is decoded */
+			si->esc = 1; /* no hash then: the name is decoded first */
 			j++;
 			continue;
 		}
-		if (want_hash)
-			h = rp_mask_hash_add(h, ch);
 		if (k)
 			rp_mask_facts_add(&f, k, b.p, j, b.n);
 	}
 	si->end = RP_MIN(j, b.n);
 	rp_mask_facts_eyj(&f, b.p, i + 1, vec_end, b.n);
 	si->possible = rp_mask_facts_bits(&f, si->end - i - 1);
-	si->hash = h;
+	si->hash = want_hash && !si->esc ? rp_mask_name_hash_in(b.p + i + 1, si->end - i - 1, b.p + b.n) : 0;
 }
 
 static int hexval(uint8_t c)

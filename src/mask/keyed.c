@@ -671,11 +671,14 @@ struct rp_slice rp_mask_transform(const struct rp_mask_key *k, struct rp_pool *p
 
 /* ---- the transform memo ------------------------------------------------------------ */
 
-/* A slot is a 16-byte tag (in a 64 KB array that stays in the caches)
- * pointing at an entry with the value and its replacement.  Most values are
+/* The tags are 16 bytes, four to a 64-byte bucket (one cache line): a
+ * value's hash picks the bucket, any of its four tags may hold it.  A tag
+ * points at an entry with the value and its replacement.  Most values are
  * met once (the customers of an order list); copying each would cost more
- * than it saves, so a value's first miss only writes its hash into the tag,
- * and the entry is made when the same hash misses again. */
+ * than it saves, so a value's first miss only writes its hash into a tag,
+ * and the entry is made when the same hash misses again.  A new hash takes
+ * an empty tag, else one that holds only a hash, else one of the four
+ * chosen by the hash: remembered replacements outlive hashes met once. */
 struct memo_entry {
 	int32_t kind;
 	uint16_t keep, vlen, olen;
@@ -688,15 +691,20 @@ struct memo_tag {
 	struct memo_entry *e; /* NULL: the hash was met once */
 };
 
+#define MEMO_WAYS 4
+
 struct rp_mask_memo {
 	pthread_mutex_t mu;
 	uint64_t hits;
-	struct memo_tag tag[RP_MASK_MEMO_SLOTS];
+	struct memo_tag tag[RP_MASK_MEMO_SLOTS] __attribute__((aligned(64)));
 };
 
 struct rp_mask_memo *rp_mask_memo_new(void)
 {
-	struct rp_mask_memo *mm = rp_xcalloc(1, sizeof(*mm));
+	struct rp_mask_memo *mm;
+	if (posix_memalign((void **)&mm, 64, sizeof(*mm)))
+		rp_oom();
+	memset(mm, 0, sizeof(*mm));
 	pthread_mutex_init(&mm->mu, NULL);
 	return mm;
 }
@@ -746,6 +754,11 @@ static uint64_t memo_hash(enum rp_mask_action act, unsigned keep, int kind, stru
 	return h ? h : 1;
 }
 
+static struct memo_tag *memo_bucket(struct rp_mask_memo *mm, uint64_t h)
+{
+	return &mm->tag[(h & (RP_MASK_MEMO_SLOTS / MEMO_WAYS - 1)) * MEMO_WAYS];
+}
+
 static int entry_same(const struct memo_entry *e, enum rp_mask_action act, unsigned keep, int kind,
 		      struct rp_slice v)
 {
@@ -761,12 +774,17 @@ static int memo_get(struct rp_mask_memo *mm, enum rp_mask_action act, unsigned k
 	uint64_t h = memo_hash(act, keep, kind, v);
 	int hit = 0;
 	pthread_mutex_lock(&mm->mu);
-	const struct memo_tag *t = &mm->tag[h & (RP_MASK_MEMO_SLOTS - 1)];
-	if (t->h == h && entry_same(t->e, act, keep, kind, v)) {
-		const struct memo_entry *e = t->e;
-		*out = e->same ? v : rp_pool_dup(pool, rp_slice(e->bytes + e->vlen, e->olen));
-		hit = 1;
-		mm->hits++;
+	const struct memo_tag *b = memo_bucket(mm, h);
+	for (int w = 0; w < MEMO_WAYS; w++) {
+		if (b[w].h != h)
+			continue;
+		if (entry_same(b[w].e, act, keep, kind, v)) {
+			const struct memo_entry *e = b[w].e;
+			*out = e->same ? v : rp_pool_dup(pool, rp_slice(e->bytes + e->vlen, e->olen));
+			hit = 1;
+			mm->hits++;
+		}
+		break;
 	}
 	pthread_mutex_unlock(&mm->mu);
 	return hit;
@@ -783,8 +801,19 @@ static void memo_put(struct rp_mask_memo *mm, enum rp_mask_action act, unsigned 
 	int same = out.p == v.p && out.n == v.n;
 	struct memo_entry *old = NULL, *e = NULL;
 	pthread_mutex_lock(&mm->mu);
-	struct memo_tag *t = &mm->tag[h & (RP_MASK_MEMO_SLOTS - 1)];
-	if (t->h != h) { /* met once: remember the hash only */
+	struct memo_tag *b = memo_bucket(mm, h), *t = NULL;
+	for (int w = 0; w < MEMO_WAYS && !t; w++)
+		if (b[w].h == h)
+			t = &b[w];
+	if (!t) { /* met once: remember the hash only */
+		for (int w = 0; w < MEMO_WAYS && !t; w++)
+			if (!b[w].h)
+				t = &b[w];
+		for (int w = 0; w < MEMO_WAYS && !t; w++)
+			if (!b[w].e)
+				t = &b[w];
+		if (!t)
+			t = &b[(h >> 60) % MEMO_WAYS];
 		old = t->e;
 		t->h = h;
 		t->e = NULL;

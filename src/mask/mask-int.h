@@ -191,7 +191,31 @@ static inline void rp_mask_facts_add(struct rp_mask_facts *f, uint16_t k, const 
 }
 
 /* The detectors that could match a value of |n| bytes with facts |f|. */
-uint32_t rp_mask_facts_bits(const struct rp_mask_facts *f, size_t n);
+static inline uint32_t rp_mask_facts_bits(const struct rp_mask_facts *f, size_t n)
+{
+	uint32_t b = 0;
+	if (f->seen & RP_MF_AT)
+		b |= 1u << RP_MASK_EMAIL;
+	if (f->digits >= 13)
+		b |= 1u << RP_MASK_CARD;
+	if (f->digits >= 9)
+		b |= 1u << RP_MASK_SSN;
+	if (f->digits >= 8)
+		b |= 1u << RP_MASK_PHONE;
+	if (n >= 15 && f->upper >= 2 && f->digits >= 2)
+		b |= 1u << RP_MASK_IBAN;
+	if (f->eyj && f->dots >= 2)
+		b |= 1u << RP_MASK_JWT;
+	if ((f->seen & RP_MF_B) && n >= 19)
+		b |= 1u << RP_MASK_BEARER;
+	if ((f->seen & RP_MF_A) && n >= 20 && f->upper >= 4)
+		b |= 1u << RP_MASK_AWS_KEY;
+	if (f->digits >= 4 && f->dots >= 3)
+		b |= 1u << RP_MASK_IPV4;
+	if (f->colons >= 2)
+		b |= 1u << RP_MASK_IPV6;
+	return b;
+}
 
 #if defined(__SSE2__)
 /* 0xff for each byte of |c| in [lo, lo + span] (unsigned), else 0. */
@@ -246,12 +270,15 @@ static inline size_t rp_mask_facts_run(const uint8_t *p, size_t j, size_t n,
 		__m128i at = _mm_cmpeq_epi8(c, _mm_set1_epi8('@'));
 		__m128i ua = _mm_cmpeq_epi8(c, _mm_set1_epi8('A'));
 		__m128i bb = _mm_cmpeq_epi8(_mm_or_si128(c, _mm_set1_epi8(0x20)), _mm_set1_epi8('b'));
-		if ((unsigned)_mm_movemask_epi8(at) & keep)
-			f->seen |= RP_MF_AT;
-		if ((unsigned)_mm_movemask_epi8(ua) & keep)
-			f->seen |= RP_MF_A;
-		if ((unsigned)_mm_movemask_epi8(bb) & keep)
-			f->seen |= RP_MF_B;
+		/* one test for the three: most strings hold none */
+		if ((unsigned)_mm_movemask_epi8(_mm_or_si128(_mm_or_si128(at, ua), bb)) & keep) {
+			if ((unsigned)_mm_movemask_epi8(at) & keep)
+				f->seen |= RP_MF_AT;
+			if ((unsigned)_mm_movemask_epi8(ua) & keep)
+				f->seen |= RP_MF_A;
+			if ((unsigned)_mm_movemask_epi8(bb) & keep)
+				f->seen |= RP_MF_B;
+		}
 		j += adv;
 		if (adv < 16)
 			break;
@@ -366,7 +393,7 @@ struct rp_slice rp_mask_transform(const struct rp_mask_key *k, struct rp_pool *p
  * recurring value costs a hash and a compare.  Same outputs by
  * construction: a hit needs the value, action, kind and keep count to be
  * equal. */
-#define RP_MASK_MEMO_SLOTS 4096
+#define RP_MASK_MEMO_SLOTS 32768
 #define RP_MASK_MEMO_VALUE 192
 struct rp_mask_memo;
 struct rp_mask_memo *rp_mask_memo_new(void);
@@ -429,12 +456,58 @@ static inline void rp_mask_cands_init_hash(struct rp_mask_cands *it, const struc
 	it->nb = ix->nalways;
 	it->ia = it->ib = 0;
 }
-/* The index's hash of a name: FNV-1a over its ASCII-lowercased bytes. */
-#define RP_MASK_HASH_INIT 0xcbf29ce484222325ULL
-static inline uint64_t rp_mask_hash_add(uint64_t h, uint8_t b)
+/* The index's hash of a name, blind to ASCII case: eight bytes at a time
+ * (capitals lowered in the word), each word folded in with a multiply, then
+ * mixed so that the top bits (the filter's) depend on every byte.  JSON
+ * member names are hashed once per value met, so this runs a word, not a
+ * byte, per multiply. */
+static inline uint64_t rp_mask_lower8(uint64_t w)
 {
-	return (h ^ ((b >= 'A' && b <= 'Z') ? (uint8_t)(b | 0x20) : b)) * 0x100000001b3ULL;
+	const uint64_t ones = 0x0101010101010101ull, high = 0x8080808080808080ull;
+	uint64_t low7 = w & ~high;
+	/* bit 7 of a byte: its low seven bits are >= 'A', and are > 'Z' */
+	uint64_t ge_a = low7 + ones * (0x80 - 'A'), gt_z = low7 + ones * (0x80 - 'Z' - 1);
+	uint64_t upper = (ge_a & ~gt_z) & ~w & high; /* and the byte is ASCII */
+	return w | upper >> 2;                       /* 0x80 >> 2 == 0x20 */
 }
+/* |lim|: the end of the readable memory |p| lies in (>= p + n); when the
+ * last word can be read whole from there, it is, and masked. */
+static inline uint64_t rp_mask_name_hash_in(const uint8_t *p, size_t n, const uint8_t *lim)
+{
+	const uint64_t k = 0x9fb21c651e98df25ull;
+	uint64_t h = 0xcbf29ce484222325ull ^ (uint64_t)n * k, w;
+	size_t i = 0;
+	for (; i + 8 <= n; i += 8) {
+		memcpy(&w, p + i, 8);
+		h = (h ^ rp_mask_lower8(w)) * k;
+		h ^= h >> 28;
+	}
+	if (i < n) {
+		size_t r = n - i; /* 1..7: byte k of the word is p[i + k] */
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+		if ((size_t)(lim - (p + i)) >= 8) {
+			memcpy(&w, p + i, 8);
+			w &= ~0ull >> (64 - 8 * r);
+		} else
+#endif
+		{
+			(void)lim;
+			w = 0;
+			for (size_t j = 0; j < r; j++)
+				w |= (uint64_t)p[i + j] << (8 * j);
+		}
+		h = (h ^ rp_mask_lower8(w)) * k;
+	}
+	h ^= h >> 32;
+	h *= k;
+	h ^= h >> 29;
+	return h;
+}
+static inline uint64_t rp_mask_name_hash(const uint8_t *p, size_t n)
+{
+	return rp_mask_name_hash_in(p, n, p + n);
+}
+
 /* Next candidate rule number; 0 at the end.  |*exact| says it came by name. */
 static inline int rp_mask_cands_next(struct rp_mask_cands *it, uint32_t *rule, int *exact)
 {

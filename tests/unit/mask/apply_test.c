@@ -991,9 +991,40 @@ static void memo(void **state)
 	}
 }
 
+/* More distinct values than the memo has tags, each met twice or three
+ * times at varying distances: buckets fill, hashes met once give way, and
+ * every answer still equals the transform's own. */
+static void memo_evictions(void **state)
+{
+	(void)state;
+	struct rp_mask *m = mk_file("default.rules");
+	struct rp_pool *pool = rp_pool_new(0);
+	unsigned n = RP_MASK_MEMO_SLOTS * 2;
+	uint64_t before = rp_mask_memo_hits(m->memo);
+	for (unsigned i = 0; i < 3 * n; i++) {
+		/* value i / 3 spread over the walk: its second meeting soon after
+		 * its first, its third after n others */
+		unsigned id = i % 3 == 2 ? (i / 3 + n / 2) % n : i / 3;
+		char v[48];
+		int len = snprintf(v, sizeof(v), "person%u@mail%u.example.org", id, id % 5);
+		int act = id % 3 == 0 ? ACT_FAKE : id % 3 == 1 ? ACT_TOKENIZE : ACT_HASH;
+		struct rp_slice val = rp_slice(v, (size_t)len);
+		struct rp_slice got = rp_mask_transform_memo(m->memo, &m->key, pool, act, 0,
+							      RP_MASK_EMAIL, val);
+		struct rp_slice want = rp_mask_transform(&m->key, pool, act, 0, RP_MASK_EMAIL, val);
+		assert_true(rp_slice_eq(got, want));
+		if (i % 4096 == 0)
+			rp_pool_reset(pool);
+	}
+	assert_true(rp_mask_memo_hits(m->memo) - before > n / 4);
+	rp_pool_free(pool);
+	rp_mask_free(m);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(memo_evictions),
 		cmocka_unit_test(actions),     cmocka_unit_test(determinism),
 		cmocka_unit_test(json_paths),  cmocka_unit_test(json_edges),
 		cmocka_unit_test(urlencoded),  cmocka_unit_test(multipart),

@@ -327,9 +327,55 @@ static void line_parser(void **state)
 	assert_memory_equal(out, "ab \" cd", 7);
 }
 
+/* The name index's hash: blind to ASCII case and to nothing else (bytes
+ * above 0x7f whose low bits spell a capital stay as they are), the same
+ * whether the last word is read whole (|lim| far) or byte by byte, and
+ * equal to a byte-at-a-time reference of the same definition. */
+static uint64_t ref_lower_hash(const uint8_t *p, size_t n)
+{
+	uint8_t low[64];
+	for (size_t i = 0; i < n; i++)
+		low[i] = p[i] >= 'A' && p[i] <= 'Z' ? (uint8_t)(p[i] | 0x20) : p[i];
+	return rp_mask_name_hash(low, n);
+}
+
+static void name_hash(void **state)
+{
+	(void)state;
+	static const uint8_t alphabet[] = "aZzA@[`{09-_.\"\x80\xc1\xda\xe1\xff";
+	uint8_t buf[64 + 8];
+	uint64_t x = 88172645463325252ull;
+	for (int round = 0; round < 20000; round++) {
+		size_t n = (size_t)(round % 41);
+		for (size_t i = 0; i < sizeof(buf); i++) {
+			x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+			buf[i] = alphabet[x % (sizeof(alphabet) - 1)];
+		}
+		uint64_t h = rp_mask_name_hash(buf, n);
+		assert_true(h == rp_mask_name_hash_in(buf, n, buf + sizeof(buf)));
+		assert_true(h == ref_lower_hash(buf, n));
+		/* an upper-cased copy hashes the same; a non-ASCII byte is not folded */
+		uint8_t up[64];
+		for (size_t i = 0; i < n; i++)
+			up[i] = buf[i] >= 'a' && buf[i] <= 'z' ? (uint8_t)(buf[i] & ~0x20) : buf[i];
+		assert_true(h == rp_mask_name_hash(up, n));
+		for (size_t i = 0; i < n; i++)
+			if (buf[i] == 0xc1) {
+				buf[i] = 0xe1;
+				assert_true(h != rp_mask_name_hash(buf, n));
+				break;
+			}
+	}
+	assert_true(rp_mask_name_hash((const uint8_t *)"Content-Type", 12) ==
+		    rp_mask_name_hash((const uint8_t *)"content-type", 12));
+	assert_true(rp_mask_name_hash((const uint8_t *)"email", 5) !=
+		    rp_mask_name_hash((const uint8_t *)"email ", 6));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(name_hash),
 		cmocka_unit_test(malformed), cmocka_unit_test(includes),
 		cmocka_unit_test(digest),    cmocka_unit_test(shipped),
 		cmocka_unit_test(globs),     cmocka_unit_test(line_parser),
