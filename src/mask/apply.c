@@ -156,20 +156,19 @@ struct rp_slice rp_mask_act_possible(struct rp_mask_ctx *c, const struct rp_mask
 {
 	if (!r || r->act == ACT_KEEP || v.n == 0)
 		return v;
-	if (kind < 0 && kind != K_NUMBER &&
-	    (r->act == ACT_FAKE || r->act == ACT_HASH || r->act == ACT_TOKENIZE))
-		kind = possible == RP_MASK_POSSIBLE_UNKNOWN ? rp_mask_classify(v)
-							    : rp_mask_classify_possible(v, possible);
-	else if (kind == K_NUMBER && r->act == ACT_FAKE && rp_mask_classify(v) >= 0)
-		kind = rp_mask_classify(v); /* a card written as a JSON number */
 	if (r->act == ACT_REPORT) {
 		rp_mask_trace(c, r, kind >= 0 ? kind : -1, v, v);
 		return v;
 	}
-	/* the memo is keyed by the kind the transform gets: how a value is
-	 * classified may depend on where it was met */
+	if (kind < 0 && kind != K_NUMBER &&
+	    (r->act == ACT_FAKE || r->act == ACT_HASH || r->act == ACT_TOKENIZE))
+		kind = K_UNCLASSIFIED; /* classified by the memo's miss, if at all */
+	else if (kind == K_NUMBER && r->act == ACT_FAKE && rp_mask_classify(v) >= 0)
+		kind = rp_mask_classify(v); /* a card written as a JSON number */
+	/* the memo is keyed by the kind given (a hint where the value was met,
+	 * or K_UNCLASSIFIED), which decides the kind the transform gets */
 	struct rp_slice out = rp_mask_transform_memo(c->m->memo, &c->m->key, c->pool, r->act,
-						     r->keep_last, kind, v);
+						     r->keep_last, kind, v, possible);
 	if (!rp_slice_eq(out, v)) {
 		c->changed = 1;
 		rp_mask_trace(c, r, -1, v, out);
@@ -318,10 +317,10 @@ struct rp_slice rp_mask_text_possible(struct rp_mask_ctx *c, struct rp_slice v, 
 			if (mt->r->act == ACT_REPORT) {
 				rp_mask_trace(c, mt->r, mt->det, before, before);
 			} else if (mt->r->act != ACT_KEEP) {
-				int kind = mt->det >= 0 ? mt->det : rp_mask_classify(before);
-				struct rp_slice rep = rp_mask_transform_memo(c->m->memo, &c->m->key, c->pool,
-									     mt->r->act, mt->r->keep_last,
-									     kind, before);
+				int kind = mt->det >= 0 ? mt->det : K_UNCLASSIFIED;
+				struct rp_slice rep = rp_mask_transform_memo(
+					c->m->memo, &c->m->key, c->pool, mt->r->act, mt->r->keep_last,
+					kind, before, RP_MASK_POSSIBLE_UNKNOWN);
 				if (!rp_slice_eq(rep, before)) {
 					rp_mask_trace(c, mt->r, mt->det, before, rep);
 					rp_mask_edits_push(&ed, mt->s, mt->e - mt->s, rep);

@@ -839,12 +839,16 @@ static void memo_put(struct rp_mask_memo *mm, enum rp_mask_action act, unsigned 
 
 struct rp_slice rp_mask_transform_memo(struct rp_mask_memo *mm, const struct rp_mask_key *k,
 				       struct rp_pool *pool, enum rp_mask_action act, unsigned keep,
-				       int kind, struct rp_slice v)
+				       int kind, struct rp_slice v, uint32_t possible)
 {
 	struct rp_slice out;
 	if (memo_get(mm, act, keep, kind, v, pool, &out))
 		return out;
-	out = rp_mask_transform(k, pool, act, keep, kind, v);
+	int as = kind;
+	if (kind == K_UNCLASSIFIED)
+		as = possible == RP_MASK_POSSIBLE_UNKNOWN ? rp_mask_classify(v)
+							  : rp_mask_classify_possible(v, possible);
+	out = rp_mask_transform(k, pool, act, keep, as, v);
 	memo_put(mm, act, keep, kind, v, out);
 	return out;
 }

@@ -368,6 +368,9 @@ enum rp_mask_kind {
 	K_GENERIC = -1, /* class-preserving: digits, letters, punctuation kept */
 	K_NUMBER = -2,  /* a number: digits only */
 	K_DATE = -3,    /* YYYY-MM-DD */
+	/* not yet known: rp_mask_transform_memo classifies the value when its
+	 * memo does not already hold the answer */
+	K_UNCLASSIFIED = -4,
 	/* >= 0: an rp_mask_detector */
 };
 
@@ -401,10 +404,14 @@ struct rp_mask_memo *rp_mask_memo_new(void);
 void rp_mask_memo_free(struct rp_mask_memo *mm);
 /* rp_mask_transform, answered from |mm| (NULL: no memo) when it holds |v|
  * for these arguments, and remembered there otherwise.  The same result,
- * "unchanged" included: |v| itself exactly when the transform gives |v|. */
+ * "unchanged" included: |v| itself exactly when the transform gives |v|.
+ * |kind| K_UNCLASSIFIED: the value's kind is rp_mask_classify_possible(|v|,
+ * |possible|) (RP_MASK_POSSIBLE_UNKNOWN: rp_mask_classify), worked out only
+ * on a miss; the kind is a function of the value, so the memo may answer
+ * for the pair. */
 struct rp_slice rp_mask_transform_memo(struct rp_mask_memo *mm, const struct rp_mask_key *k,
 				       struct rp_pool *pool, enum rp_mask_action act, unsigned keep,
-				       int kind, struct rp_slice v);
+				       int kind, struct rp_slice v, uint32_t possible);
 /* Lookups that found their value (for tests and benchmarks). */
 uint64_t rp_mask_memo_hits(struct rp_mask_memo *mm);
 
