@@ -23,6 +23,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include <pthread.h>
+
 #include "reprise/coding.h"
 #include "mask-int.h"
 
@@ -554,42 +556,67 @@ enum {
 	HK_SET_COOKIE = 16,
 };
 
-/* The HK_* bits of |name|: one pass over a table, lengths compared first. */
-static unsigned header_kind(struct rp_slice name)
-{
-	static const struct {
-		const char *s;
-		size_t n;
-		unsigned kind;
-	} names[] = {
+/* The names with HK_* bits, found by the index's name hash |h| in a small
+ * open-addressed table built once. */
+static const struct {
+	const char *s;
+	size_t n;
+	unsigned kind;
+} hk_names[] = {
 #define N(x, k) {x, sizeof(x) - 1, k}
-		N("host", HK_FRAMING), N("content-length", HK_FRAMING),
-		N("content-type", HK_FRAMING), N("content-encoding", HK_FRAMING),
-		N("transfer-encoding", HK_FRAMING), N("connection", HK_FRAMING),
-		N("upgrade", HK_FRAMING), N("te", HK_FRAMING), N("trailer", HK_FRAMING),
-		N("keep-alive", HK_FRAMING), N(":method", HK_FRAMING), N(":scheme", HK_FRAMING),
-		N(":authority", HK_FRAMING), N(":status", HK_FRAMING),
-		N("referer", HK_URL), N("location", HK_URL), N("content-location", HK_URL),
-		N(":path", HK_URL), N("origin", HK_URL),
-		N("authorization", HK_AUTH), N("proxy-authorization", HK_AUTH),
-		N("cookie", HK_COOKIE), N("set-cookie", HK_SET_COOKIE),
+	N("host", HK_FRAMING), N("content-length", HK_FRAMING),
+	N("content-type", HK_FRAMING), N("content-encoding", HK_FRAMING),
+	N("transfer-encoding", HK_FRAMING), N("connection", HK_FRAMING),
+	N("upgrade", HK_FRAMING), N("te", HK_FRAMING), N("trailer", HK_FRAMING),
+	N("keep-alive", HK_FRAMING), N(":method", HK_FRAMING), N(":scheme", HK_FRAMING),
+	N(":authority", HK_FRAMING), N(":status", HK_FRAMING),
+	N("referer", HK_URL), N("location", HK_URL), N("content-location", HK_URL),
+	N(":path", HK_URL), N("origin", HK_URL),
+	N("authorization", HK_AUTH), N("proxy-authorization", HK_AUTH),
+	N("cookie", HK_COOKIE), N("set-cookie", HK_SET_COOKIE),
 #undef N
-	};
-	for (size_t i = 0; i < RP_ARRAY_LEN(names); i++)
-		if (rp_slice_eq_nocase(name, rp_slice(names[i].s, names[i].n)))
-			return names[i].kind;
+};
+#define HK_SLOTS 64 /* a power of two, above twice the names */
+static struct {
+	uint64_t h;
+	uint8_t used, name; /* hk_names[name] */
+} hk_table[HK_SLOTS];
+static pthread_once_t hk_once = PTHREAD_ONCE_INIT;
+
+static void hk_init(void)
+{
+	for (size_t i = 0; i < RP_ARRAY_LEN(hk_names); i++) {
+		uint64_t h = rp_mask_name_hash((const uint8_t *)hk_names[i].s, hk_names[i].n);
+		size_t k = h & (HK_SLOTS - 1);
+		while (hk_table[k].used)
+			k = (k + 1) & (HK_SLOTS - 1);
+		hk_table[k].h = h;
+		hk_table[k].used = 1;
+		hk_table[k].name = (uint8_t)i;
+	}
+}
+
+/* The HK_* bits of |name|, whose rp_mask_name_hash is |h|. */
+static unsigned header_kind(struct rp_slice name, uint64_t h)
+{
+	pthread_once(&hk_once, hk_init);
+	for (size_t k = h & (HK_SLOTS - 1); hk_table[k].used; k = (k + 1) & (HK_SLOTS - 1)) {
+		unsigned i = hk_table[k].name;
+		if (hk_table[k].h == h && rp_slice_eq_nocase(name, rp_slice(hk_names[i].s, hk_names[i].n)))
+			return hk_names[i].kind;
+	}
 	return 0;
 }
 
 static const struct rp_mask_rule *header_rule(struct rp_mask_ctx *c, struct rp_slice name,
-					      int framing)
+					      uint64_t h, int framing)
 {
 	if (!c->nactive[SC_HEADER])
 		return NULL;
 	struct rp_mask_cands it;
 	uint32_t idx;
 	int exact;
-	rp_mask_cands_init(&it, &c->m->index[SC_HEADER], name);
+	rp_mask_cands_init_hash(&it, &c->m->index[SC_HEADER], name, h);
 	while (rp_mask_cands_next(&it, &idx, &exact)) {
 		const struct rp_mask_rule *r = &c->m->rules->v[idx];
 		if (!c->is_active[idx])
@@ -641,8 +668,9 @@ static void mask_headers(struct rp_mask_ctx *c, struct rp_headers *h, const char
 			rp_mask_where_push(c, "%s %s ", dir, what);
 			rp_mask_where_push_slice(c, "", hd->name);
 		}
-		unsigned kind = header_kind(hd->name);
-		const struct rp_mask_rule *r = header_rule(c, hd->name, kind & HK_FRAMING);
+		uint64_t nh = rp_mask_name_hash(hd->name.p, hd->name.n);
+		unsigned kind = header_kind(hd->name, nh);
+		const struct rp_mask_rule *r = header_rule(c, hd->name, nh, kind & HK_FRAMING);
 		if (r) {
 			if (kind & HK_AUTH)
 				out = act_credentials(c, r, v);

@@ -1094,8 +1094,28 @@ static int v6char(uint8_t c)
 	return is_hex(c) || c == ':' || c == '.';
 }
 
+/* Can [from, n) of |t| hold an address inet_pton takes?  Every textual
+ * IPv6 address has seven colons (eight groups), six (six groups and a
+ * dotted IPv4 tail) or a "::"; times of day ("10:02:00") have none of
+ * these, and are ruled out without looking for runs. */
+static int v6_possible(struct rp_slice t, size_t from)
+{
+	unsigned colons = 0;
+	const uint8_t *end = t.p + t.n;
+	for (const uint8_t *p = memchr(t.p + from, ':', t.n - from); p;
+	     p = memchr(p + 1, ':', (size_t)(end - p - 1))) {
+		if (p + 1 < end && p[1] == ':')
+			return 1;
+		if (++colons >= 6)
+			return 1;
+	}
+	return 0;
+}
+
 static int find_ipv6(struct rp_slice t, size_t from, unsigned flags, size_t *s, size_t *e)
 {
+	if (from >= t.n || !v6_possible(t, from))
+		return 0;
 	size_t i = from;
 	while (i < t.n) {
 		const uint8_t *colon = memchr(t.p + i, ':', t.n - i);

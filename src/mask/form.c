@@ -16,6 +16,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include <pthread.h>
+
 #include "mask-int.h"
 
 /* ---- percent coding --------------------------------------------------------------- */
@@ -53,7 +55,7 @@ static struct rp_slice pct_decode(struct rp_pool *pool, struct rp_slice s, int p
 
 enum enc { ENC_QUERY, ENC_PATH, ENC_COOKIE };
 
-static int keep_raw(uint8_t c, enum enc mode)
+static int keep_raw_slow(uint8_t c, enum enc mode)
 {
 	if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
 	    c == '-' || c == '.' || c == '_' || c == '~')
@@ -80,27 +82,48 @@ static int keep_raw(uint8_t c, enum enc mode)
 	return 0;
 }
 
+/* keep_raw_slow as a table: bit |mode| of byte |c| says it stays as it is;
+ * bit 3 marks the space, which a query writes as '+' */
+static uint8_t raw_class[256];
+static pthread_once_t raw_once = PTHREAD_ONCE_INIT;
+
+static void raw_class_init(void)
+{
+	for (int c = 0; c < 256; c++)
+		for (int mode = ENC_QUERY; mode <= ENC_COOKIE; mode++)
+			if (keep_raw_slow((uint8_t)c, (enum enc)mode))
+				raw_class[c] |= (uint8_t)(1u << mode);
+	raw_class[' '] |= 8;
+}
+
+/* |s| percent-encoded for |mode|; |s| itself when nothing needs it. */
 static struct rp_slice pct_encode(struct rp_pool *pool, struct rp_slice s, enum enc mode)
 {
 	static const char hex[] = "0123456789ABCDEF";
+	pthread_once(&raw_once, raw_class_init);
+	/* a query's space is one byte ('+') but still a change */
+	uint8_t keep = (uint8_t)(1u << mode), space = mode == ENC_QUERY ? 8 : 0;
 	size_t n = 0;
-	for (size_t i = 0; i < s.n; i++)
-		n += keep_raw(s.p[i], mode) || (mode == ENC_QUERY && s.p[i] == ' ') ? 1 : 3;
-	if (n == s.n) {
-		int same = 1;
-		for (size_t i = 0; i < s.n && same; i++)
-			same = s.p[i] != ' ' || mode != ENC_QUERY;
-		if (same)
-			return s;
+	int changed = 0;
+	for (size_t i = 0; i < s.n; i++) {
+		uint8_t k = raw_class[s.p[i]];
+		if (!(k & keep)) {
+			changed = 1;
+			n += (k & space) ? 1 : 3;
+		} else {
+			n++;
+		}
 	}
+	if (!changed)
+		return s;
 	uint8_t *p = rp_pool_alloc(pool, n ? n : 1);
 	size_t o = 0;
 	for (size_t i = 0; i < s.n; i++) {
-		uint8_t c = s.p[i];
-		if (mode == ENC_QUERY && c == ' ') {
-			p[o++] = '+';
-		} else if (keep_raw(c, mode)) {
+		uint8_t c = s.p[i], k = raw_class[c];
+		if (k & keep) {
 			p[o++] = c;
+		} else if (k & space) {
+			p[o++] = '+';
 		} else {
 			p[o++] = '%';
 			p[o++] = (uint8_t)hex[c >> 4];
