@@ -18,6 +18,7 @@
  */
 #include "config.h"
 
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -162,6 +163,10 @@ static double run_records(const struct rp_mask *m, const struct rp_buf *recs, si
 static int corpus_mode(struct rp_mask *m, struct rp_mask_memo *memo, double secs, const char *db,
 		       int use_memo)
 {
+	/* as the proxy does (rp_proxy_run): freed memory is kept, not trimmed
+	 * and faulted in again */
+	mallopt(M_TRIM_THRESHOLD, 64 << 20);
+	mallopt(M_MMAP_THRESHOLD, 32 << 20);
 	struct rp_store_opts o = {.path = db, .readonly = 1};
 	struct rp_store *s = NULL;
 	const char *why = NULL;

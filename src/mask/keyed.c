@@ -671,50 +671,52 @@ struct rp_slice rp_mask_transform(const struct rp_mask_key *k, struct rp_pool *p
 
 /* ---- the transform memo ------------------------------------------------------------ */
 
-/* The tags are 16 bytes, four to a 64-byte bucket (one cache line): a
- * value's hash picks the bucket, any of its four tags may hold it.  A tag
- * points at an entry with the value and its replacement.  Most values are
- * met once (the customers of an order list); copying each would cost more
- * than it saves, so a value's first miss only writes its hash into a tag,
- * and the entry is made when the same hash misses again.  A new hash takes
- * an empty tag, else one that holds only a hash, else one of the four
- * chosen by the hash: remembered replacements outlive hashes met once. */
+/* Tags are 8 bytes, eight to a 64-byte bucket (one cache line), 256 KB in
+ * all, small enough to stay mostly cached between two exchanges; a value's
+ * hash picks the bucket and any of its eight tags may hold it.  Tag |i|
+ * owns entry |i| of a fixed array, so finding the entry needs no pointer:
+ * a hit reads the tag's line and its entry's.  A tag is the value's hash
+ * with bit 0 saying whether the entry is filled.  Most values are met once
+ * (the customers of an order list); copying each would cost more than it
+ * saves, so a value's first miss only writes its hash, and the entry is
+ * filled when the same hash misses again.  A new hash takes an empty tag,
+ * else one that holds only a hash, else one of the eight chosen by the
+ * hash: remembered replacements outlive hashes met once. */
+#define MEMO_WAYS 8
+#define MEMO_ENTRY 128
+
 struct memo_entry {
 	int32_t kind;
-	uint16_t keep, vlen, olen;
+	uint16_t keep;
 	uint8_t act, same; /* same: the transform returned the value itself */
-	uint8_t bytes[];   /* the value, then the replacement */
+	uint8_t vlen, olen;
+	uint8_t bytes[MEMO_ENTRY - 10]; /* the value, then the replacement */
 };
-
-struct memo_tag {
-	uint64_t h;
-	struct memo_entry *e; /* NULL: the hash was met once */
-};
-
-#define MEMO_WAYS 4
 
 struct rp_mask_memo {
 	pthread_mutex_t mu;
 	uint64_t hits;
-	struct memo_tag tag[RP_MASK_MEMO_SLOTS] __attribute__((aligned(64)));
+	uint64_t *tag;           /* RP_MASK_MEMO_SLOTS, 64-byte aligned; 0: empty */
+	struct memo_entry *ent;  /* RP_MASK_MEMO_SLOTS: ent[i] belongs to tag[i] */
 };
+
+_Static_assert(sizeof(struct memo_entry) == MEMO_ENTRY, "memo entries are two cache lines");
+_Static_assert(RP_MASK_MEMO_SLOTS % MEMO_WAYS == 0 &&
+		       ((RP_MASK_MEMO_SLOTS / MEMO_WAYS) & (RP_MASK_MEMO_SLOTS / MEMO_WAYS - 1)) == 0,
+	       "memo buckets are a power of two");
 
 struct rp_mask_memo *rp_mask_memo_new(void)
 {
-	struct rp_mask_memo *mm;
-	if (posix_memalign((void **)&mm, 64, sizeof(*mm)))
+	struct rp_mask_memo *mm = rp_xcalloc(1, sizeof(*mm));
+	void *t, *e;
+	if (posix_memalign(&t, 64, RP_MASK_MEMO_SLOTS * sizeof(*mm->tag)) ||
+	    posix_memalign(&e, 64, RP_MASK_MEMO_SLOTS * sizeof(*mm->ent)))
 		rp_oom();
-	memset(mm, 0, sizeof(*mm));
+	memset(t, 0, RP_MASK_MEMO_SLOTS * sizeof(*mm->tag));
+	mm->tag = t;
+	mm->ent = e; /* read only where a tag says it was written */
 	pthread_mutex_init(&mm->mu, NULL);
 	return mm;
-}
-
-static void entry_free(struct memo_entry *e)
-{
-	if (!e)
-		return;
-	OPENSSL_cleanse(e, sizeof(*e) + e->vlen + e->olen); /* personal data */
-	free(e);
 }
 
 void rp_mask_memo_free(struct rp_mask_memo *mm)
@@ -722,7 +724,10 @@ void rp_mask_memo_free(struct rp_mask_memo *mm)
 	if (!mm)
 		return;
 	for (size_t i = 0; i < RP_MASK_MEMO_SLOTS; i++)
-		entry_free(mm->tag[i].e);
+		if (mm->tag[i] & 1) /* personal data */
+			OPENSSL_cleanse(&mm->ent[i], sizeof(mm->ent[i]));
+	free(mm->tag);
+	free(mm->ent);
 	pthread_mutex_destroy(&mm->mu);
 	free(mm);
 }
@@ -733,7 +738,7 @@ static int memo_kept(enum rp_mask_action act, unsigned keep, struct rp_slice v)
 	       v.n <= RP_MASK_MEMO_VALUE && keep <= UINT16_MAX;
 }
 
-/* Never 0 (an empty tag). */
+/* Even and never 0: bit 0 of a tag is its "entry filled" flag. */
 static uint64_t memo_hash(enum rp_mask_action act, unsigned keep, int kind, struct rp_slice v)
 {
 	uint64_t h = 0x9e3779b97f4a7c15ull ^ ((uint64_t)act << 48 | (uint64_t)keep << 32 |
@@ -747,22 +752,24 @@ static uint64_t memo_hash(enum rp_mask_action act, unsigned keep, int kind, stru
 		h ^= h >> 31;
 	}
 	w = 0;
-	if (i < v.n)
-		memcpy(&w, v.p + i, v.n - i);
+	for (size_t k = 0; i + k < v.n; k++)
+		w |= (uint64_t)v.p[i + k] << (8 * k);
 	h = (h ^ w) * 0xc4ceb9fe1a85ec53ull;
 	h ^= h >> 29;
-	return h ? h : 1;
+	h &= ~(uint64_t)1;
+	return h ? h : 2;
 }
 
-static struct memo_tag *memo_bucket(struct rp_mask_memo *mm, uint64_t h)
+/* The first tag of |h|'s bucket (from bits the tag compare also sees). */
+static size_t memo_bucket(uint64_t h)
 {
-	return &mm->tag[(h & (RP_MASK_MEMO_SLOTS / MEMO_WAYS - 1)) * MEMO_WAYS];
+	return (size_t)(h >> 1 & (RP_MASK_MEMO_SLOTS / MEMO_WAYS - 1)) * MEMO_WAYS;
 }
 
 static int entry_same(const struct memo_entry *e, enum rp_mask_action act, unsigned keep, int kind,
 		      struct rp_slice v)
 {
-	return e && e->act == act && e->keep == keep && e->kind == kind && e->vlen == v.n &&
+	return e->act == act && e->keep == keep && e->kind == kind && e->vlen == v.n &&
 	       memcmp(e->bytes, v.p, v.n) == 0;
 }
 
@@ -774,12 +781,12 @@ static int memo_get(struct rp_mask_memo *mm, enum rp_mask_action act, unsigned k
 	uint64_t h = memo_hash(act, keep, kind, v);
 	int hit = 0;
 	pthread_mutex_lock(&mm->mu);
-	const struct memo_tag *b = memo_bucket(mm, h);
-	for (int w = 0; w < MEMO_WAYS; w++) {
-		if (b[w].h != h)
+	size_t b = memo_bucket(h);
+	for (size_t i = b; i < b + MEMO_WAYS; i++) {
+		if ((mm->tag[i] & ~(uint64_t)1) != h)
 			continue;
-		if (entry_same(b[w].e, act, keep, kind, v)) {
-			const struct memo_entry *e = b[w].e;
+		const struct memo_entry *e = &mm->ent[i];
+		if ((mm->tag[i] & 1) && entry_same(e, act, keep, kind, v)) {
 			*out = e->same ? v : rp_pool_dup(pool, rp_slice(e->bytes + e->vlen, e->olen));
 			hit = 1;
 			mm->hits++;
@@ -793,48 +800,47 @@ static int memo_get(struct rp_mask_memo *mm, enum rp_mask_action act, unsigned k
 static void memo_put(struct rp_mask_memo *mm, enum rp_mask_action act, unsigned keep, int kind,
 		     struct rp_slice v, struct rp_slice out)
 {
-	if (!mm || !memo_kept(act, keep, v) || out.n > RP_MASK_MEMO_VALUE)
+	if (!mm || !memo_kept(act, keep, v))
 		return;
-	uint64_t h = memo_hash(act, keep, kind, v);
 	/* the transform returns |v| itself for "unchanged"; callers tell that
 	 * from an equal copy (which they re-encode), so the memo does too */
 	int same = out.p == v.p && out.n == v.n;
-	struct memo_entry *old = NULL, *e = NULL;
+	size_t olen = same ? 0 : out.n;
+	uint64_t h = memo_hash(act, keep, kind, v);
 	pthread_mutex_lock(&mm->mu);
-	struct memo_tag *b = memo_bucket(mm, h), *t = NULL;
-	for (int w = 0; w < MEMO_WAYS && !t; w++)
-		if (b[w].h == h)
-			t = &b[w];
-	if (!t) { /* met once: remember the hash only */
-		for (int w = 0; w < MEMO_WAYS && !t; w++)
-			if (!b[w].h)
-				t = &b[w];
-		for (int w = 0; w < MEMO_WAYS && !t; w++)
-			if (!b[w].e)
-				t = &b[w];
-		if (!t)
-			t = &b[(h >> 60) % MEMO_WAYS];
-		old = t->e;
-		t->h = h;
-		t->e = NULL;
-	} else if (!entry_same(t->e, act, keep, kind, v)) { /* met again */
-		old = t->e;
-		e = malloc(sizeof(*e) + v.n + (same ? 0 : out.n));
-		if (e) {
-			e->act = (uint8_t)act;
-			e->keep = (uint16_t)keep;
-			e->kind = kind;
-			e->vlen = (uint16_t)v.n;
-			e->same = (uint8_t)same;
-			e->olen = (uint16_t)(same ? 0 : out.n);
-			memcpy(e->bytes, v.p, v.n);
-			if (!same)
-				memcpy(e->bytes + v.n, out.p, out.n);
-		}
-		t->e = e;
+	size_t b = memo_bucket(h), t = SIZE_MAX;
+	for (size_t i = b; i < b + MEMO_WAYS && t == SIZE_MAX; i++)
+		if ((mm->tag[i] & ~(uint64_t)1) == h)
+			t = i;
+	if (t == SIZE_MAX) { /* met once: remember the hash only */
+		for (size_t i = b; i < b + MEMO_WAYS && t == SIZE_MAX; i++)
+			if (!mm->tag[i])
+				t = i;
+		for (size_t i = b; i < b + MEMO_WAYS && t == SIZE_MAX; i++)
+			if (!(mm->tag[i] & 1))
+				t = i;
+		if (t == SIZE_MAX)
+			t = b + (h >> 59) % MEMO_WAYS;
+		if (mm->tag[t] & 1)
+			OPENSSL_cleanse(&mm->ent[t], sizeof(mm->ent[t]));
+		mm->tag[t] = h;
+	} else if (v.n + olen <= sizeof(mm->ent[t].bytes) &&
+		   !((mm->tag[t] & 1) && entry_same(&mm->ent[t], act, keep, kind, v))) {
+		/* met again: fill the entry, wiping what a longer one left */
+		struct memo_entry *e = &mm->ent[t];
+		e->act = (uint8_t)act;
+		e->keep = (uint16_t)keep;
+		e->kind = kind;
+		e->vlen = (uint8_t)v.n;
+		e->same = (uint8_t)same;
+		e->olen = (uint8_t)olen;
+		memcpy(e->bytes, v.p, v.n);
+		if (olen)
+			memcpy(e->bytes + v.n, out.p, olen);
+		memset(e->bytes + v.n + olen, 0, sizeof(e->bytes) - v.n - olen);
+		mm->tag[t] = h | 1;
 	}
 	pthread_mutex_unlock(&mm->mu);
-	entry_free(old);
 }
 
 struct rp_slice rp_mask_transform_memo(struct rp_mask_memo *mm, const struct rp_mask_key *k,

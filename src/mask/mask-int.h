@@ -392,12 +392,13 @@ struct rp_slice rp_mask_transform(const struct rp_mask_key *k, struct rp_pool *p
  * cost several SHA-256 blocks each; a session's token, cookie and email
  * come back in every one of its requests.  The memo remembers, per slot,
  * the replacement of a value met at least twice (values up to
- * RP_MASK_MEMO_VALUE bytes; values met once cost it only their hash), so a
- * recurring value costs a hash and a compare.  Same outputs by
- * construction: a hit needs the value, action, kind and keep count to be
- * equal. */
+ * RP_MASK_MEMO_VALUE bytes, whose replacement fits beside them in a
+ * 118-byte entry; values met once cost it only their hash), so a recurring
+ * value costs a hash and a compare.  Same outputs by construction: a hit
+ * needs the value, action, kind and keep count to be equal.  32768 slots:
+ * 256 KB of tags and 4 MB of entries. */
 #define RP_MASK_MEMO_SLOTS 32768
-#define RP_MASK_MEMO_VALUE 192
+#define RP_MASK_MEMO_VALUE 96
 struct rp_mask_memo;
 struct rp_mask_memo *rp_mask_memo_new(void);
 /* Wipes the remembered values (they are personal data) and frees. */
