@@ -466,6 +466,7 @@ struct rp_slice rp_mask_body(struct rp_mask_ctx *c, struct rp_slice ctype, struc
 
 struct msgfacts {
 	struct rp_slice method, route, media;
+	struct rp_slice route_last; /* the route's last segment */
 };
 
 /* |memo| (may be NULL) keeps the route's verdict across the two messages
@@ -483,8 +484,12 @@ static int cond_ok(const struct rp_mask_cond *cd, unsigned dir, const struct msg
 		if (memo && *memo >= 0)
 			return *memo;
 		int any = 0;
-		for (size_t i = 0; i < cd->routes.n && !any; i++)
-			any = rp_mask_route_match(cd->routes.v[i].s, f->route);
+		for (size_t i = 0; i < cd->routes.n && !any; i++) {
+			const struct rp_mask_name *nm = &cd->routes.v[i];
+			/* a pattern without '/' matches the last segment */
+			any = nm->slash ? rp_mask_route_match(nm->s, f->route)
+					: rp_mask_name_match(nm, f->route_last);
+		}
 		if (memo)
 			*memo = (int8_t)any;
 		if (!any)
@@ -627,7 +632,7 @@ static const struct rp_mask_rule *header_rule(struct rp_mask_ctx *c, struct rp_s
 			const struct rp_mask_name *nm = &r->names.v[k];
 			if (framing && nm->glob)
 				continue;
-			if (nm->glob ? rp_mask_glob(nm->s, name) : rp_slice_eq_nocase(nm->s, name))
+			if (rp_mask_name_match(nm, name))
 				return r;
 		}
 	}
@@ -821,8 +826,10 @@ int rp_mask_apply(const struct rp_mask *m, struct rp_exchange *x,
 	/* Conditions read the request as it came, before anything is masked. */
 	struct rp_slice route = rp_pool_dup(x->pool, route_of(x->req.target));
 	const struct rp_header *ct = rp_headers_get(&x->req.m.headers, RP_SLICE_LIT("content-type"));
+	const uint8_t *slash = route.n ? memrchr(route.p, '/', route.n) : NULL;
 	struct msgfacts f = {x->req.method, route,
-			     rp_mask_media_type(x->pool, ct ? ct->value : RP_SLICE_NULL)};
+			     rp_mask_media_type(x->pool, ct ? ct->value : RP_SLICE_NULL),
+			     slash ? rp_slice(slash + 1, (size_t)(route.p + route.n - slash - 1)) : route};
 	select_rules(&c, RP_MASK_IN_REQ, &f);
 	if (x->req.target.n) {
 		size_t saved = rp_mask_where_push(&c, "request target");

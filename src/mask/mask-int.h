@@ -79,10 +79,19 @@ enum rp_mask_action {
 };
 
 /* A name or glob ('*' any run, '?' one byte), matched ASCII case-blind. */
+/* How a name matches, decided once when the rules are read: exactly, by
+ * a literal suffix ("*.js") or prefix ("X-Hub-*"), or by the glob walk. */
+enum rp_mask_shape { RP_SHAPE_EXACT, RP_SHAPE_SUFFIX, RP_SHAPE_PREFIX, RP_SHAPE_GLOB };
+
 struct rp_mask_name {
 	struct rp_slice s;
-	int glob;
+	int glob;        /* holds '*' or '?' */
+	uint8_t shape;   /* enum rp_mask_shape */
+	uint8_t slash;   /* holds '/' (a route pattern over the whole path) */
 };
+
+/* Sets |nm| to the name or pattern |s| (which it points at). */
+void rp_mask_name_init(struct rp_mask_name *nm, struct rp_slice s);
 
 struct rp_mask_names {
 	struct rp_mask_name *v;
@@ -150,6 +159,22 @@ void rp_mask_rules_finish(struct rp_mask_rules *r);
 
 /* ASCII case-blind glob match of |s| against |pat|. */
 int rp_mask_glob(struct rp_slice pat, struct rp_slice s);
+/* Does |nm| match |s| (ASCII case-blind)?  rp_mask_glob's answer for a
+ * pattern, without reading the pattern again. */
+static inline int rp_mask_name_match(const struct rp_mask_name *nm, struct rp_slice s)
+{
+	size_t k = nm->s.n - 1;
+	switch (nm->shape) {
+	case RP_SHAPE_EXACT:
+		return rp_slice_eq_nocase(nm->s, s);
+	case RP_SHAPE_SUFFIX:
+		return s.n >= k && (!k || rp_mem_eq_nocase(nm->s.p + 1, s.p + s.n - k, k));
+	case RP_SHAPE_PREFIX:
+		return s.n >= k && (!k || rp_mem_eq_nocase(nm->s.p, s.p, k));
+	default:
+		return rp_mask_glob(nm->s, s);
+	}
+}
 /* 1 when some name of |l| matches |s|. */
 int rp_mask_names_match(const struct rp_mask_names *l, struct rp_slice s);
 /* Route glob: '*' within a segment, '**' across; a pattern without '/'

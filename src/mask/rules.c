@@ -68,13 +68,27 @@ int rp_mask_glob(struct rp_slice pat, struct rp_slice s)
 	return p == pat.n;
 }
 
+void rp_mask_name_init(struct rp_mask_name *nm, struct rp_slice s)
+{
+	nm->s = s;
+	nm->glob = memchr(s.p, '*', s.n) || memchr(s.p, '?', s.n);
+	nm->slash = memchr(s.p, '/', s.n) != NULL;
+	/* the same tests rp_mask_glob makes on every call */
+	if (!nm->glob)
+		nm->shape = RP_SHAPE_EXACT;
+	else if (s.p[0] == '*' && literal_from(s, 1))
+		nm->shape = RP_SHAPE_SUFFIX;
+	else if (s.p[s.n - 1] == '*' && literal_from(rp_slice(s.p, s.n - 1), 0))
+		nm->shape = RP_SHAPE_PREFIX;
+	else
+		nm->shape = RP_SHAPE_GLOB;
+}
+
 int rp_mask_names_match(const struct rp_mask_names *l, struct rp_slice s)
 {
-	for (size_t i = 0; i < l->n; i++) {
-		const struct rp_mask_name *nm = &l->v[i];
-		if (nm->glob ? rp_mask_glob(nm->s, s) : rp_slice_eq_nocase(nm->s, s))
+	for (size_t i = 0; i < l->n; i++)
+		if (rp_mask_name_match(&l->v[i], s))
 			return 1;
-	}
 	return 0;
 }
 
@@ -321,13 +335,12 @@ static int compile_names(struct loader *L, const struct rp_mask_tok *t, struct r
 					    "character not allowed in a %s", what);
 		}
 		struct rp_mask_name *nm = &out->v[out->n++];
-		nm->s = item;
 		if (kind == NK_LOWER) {
 			uint8_t *lp = (uint8_t *)item.p; /* our copy in the pool */
 			for (size_t j = 0; j < item.n; j++)
 				lp[j] = lower(lp[j]);
 		}
-		nm->glob = memchr(item.p, '*', item.n) || memchr(item.p, '?', item.n);
+		rp_mask_name_init(nm, item);
 		start = i + 1;
 	}
 	return 0;
@@ -365,8 +378,7 @@ static int compile_jsonpath(struct loader *L, const struct rp_mask_tok *t, struc
 				st.kind = JS_NAME;
 				st.names.v = rp_pool_calloc(L->r->pool, sizeof(*st.names.v));
 				st.names.n = 1;
-				st.names.v[0].s = nm;
-				st.names.v[0].glob = memchr(nm.p, '*', nm.n) || memchr(nm.p, '?', nm.n);
+				rp_mask_name_init(&st.names.v[0], nm);
 			}
 		} else if (s.p[i] == '[') {
 bracket:
@@ -400,8 +412,7 @@ bracket:
 						cap2 *= 2;
 					}
 					struct rp_slice nm = rp_slice(s.p + start, i - start);
-					v[cnt].s = nm;
-					v[cnt].glob = memchr(nm.p, '*', nm.n) || memchr(nm.p, '?', nm.n);
+					rp_mask_name_init(&v[cnt], nm);
 					cnt++;
 					i++;
 					while (i < s.n && s.p[i] == ' ')

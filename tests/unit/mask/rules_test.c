@@ -372,10 +372,37 @@ static void name_hash(void **state)
 		    rp_mask_name_hash((const uint8_t *)"email ", 6));
 }
 
+/* A name's shape, decided when the rules are read, must answer as the glob
+ * walk does, for every pattern and string over a small alphabet. */
+static void name_shapes(void **state)
+{
+	(void)state;
+	static const char pal[] = "aB*?.", sal[] = "abAB.";
+	uint64_t x = 0x2545f4914f6cdd1dull;
+	for (int round = 0; round < 200000; round++) {
+		char pat[8], str[8];
+		x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+		size_t pn = x % 7, sn = (x >> 8) % 7;
+		for (size_t i = 0; i < pn; i++)
+			pat[i] = pal[(x >> (16 + 3 * i)) % 5];
+		x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+		for (size_t i = 0; i < sn; i++)
+			str[i] = sal[(x >> (3 * i)) % 5];
+		struct rp_mask_name nm;
+		rp_mask_name_init(&nm, rp_slice(pat, pn));
+		struct rp_slice sv = rp_slice(str, sn);
+		int want = nm.glob ? rp_mask_glob(nm.s, sv) : rp_slice_eq_nocase(nm.s, sv);
+		if (rp_mask_name_match(&nm, sv) != want)
+			fprintf(stderr, "pattern '%.*s' string '%.*s': %d, the walk says %d\n", (int)pn,
+				pat, (int)sn, str, !want, want);
+		assert_int_equal(rp_mask_name_match(&nm, sv), want);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(name_hash),
+		cmocka_unit_test(name_hash), cmocka_unit_test(name_shapes),
 		cmocka_unit_test(malformed), cmocka_unit_test(includes),
 		cmocka_unit_test(digest),    cmocka_unit_test(shipped),
 		cmocka_unit_test(globs),     cmocka_unit_test(line_parser),
