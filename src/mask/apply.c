@@ -661,6 +661,89 @@ static struct rp_slice act_credentials(struct rp_mask_ctx *c, const struct rp_ma
 	return rp_slice(p, j + out.n);
 }
 
+/* ---- header values the text rules leave alone ----------------------------------------
+
+ * A response carries the same Server, Date, ETag or Accept-Ranges values
+ * exchange after exchange, and the text rules find nothing in them every
+ * time.  When those rules hold no condition (the same rules for every
+ * message) and no "report" action (which traces values it leaves), their
+ * verdict is a function of the value alone: values found clean are kept
+ * in a small direct-mapped table (32 KB, values up to 55 bytes, compared
+ * byte for byte), and met again they skip the detectors.  Only "nothing
+ * to change" is remembered, so a hit returns the value itself, as the
+ * rules would. */
+#define CLEAN_SLOTS 512
+#define CLEAN_VALUE 55
+
+struct rp_mask_clean {
+	pthread_mutex_t mu;
+	struct {
+		uint64_t h;
+		uint8_t n, v[CLEAN_VALUE];
+	} slot[CLEAN_SLOTS];
+};
+
+static struct rp_mask_clean *clean_new(const struct rp_mask *m)
+{
+	if (!m->scope_always[SC_TEXT] || !m->nby_scope[SC_TEXT])
+		return NULL;
+	for (size_t i = 0; i < m->nby_scope[SC_TEXT]; i++)
+		if (m->by_scope[SC_TEXT][i]->act == ACT_REPORT)
+			return NULL;
+	struct rp_mask_clean *cl = rp_xcalloc(1, sizeof(*cl));
+	pthread_mutex_init(&cl->mu, NULL);
+	return cl;
+}
+
+static void clean_free(struct rp_mask_clean *cl)
+{
+	if (!cl)
+		return;
+	pthread_mutex_destroy(&cl->mu);
+	OPENSSL_cleanse(cl, sizeof(*cl)); /* header values */
+	free(cl);
+}
+
+static uint64_t clean_hash(struct rp_slice v)
+{
+	uint64_t h = 0x84222325cbf29ce4ull ^ v.n, w;
+	size_t i = 0;
+	for (; i + 8 <= v.n; i += 8) {
+		memcpy(&w, v.p + i, 8);
+		h = (h ^ w) * 0x9fb21c651e98df25ull;
+		h ^= h >> 29;
+	}
+	w = 0;
+	for (size_t k = 0; i + k < v.n; k++)
+		w |= (uint64_t)v.p[i + k] << (8 * k);
+	h = (h ^ w) * 0x9fb21c651e98df25ull;
+	return h ^ h >> 32;
+}
+
+/* rp_mask_text for a header value, through the table when it applies. */
+static struct rp_slice header_text(struct rp_mask_ctx *c, struct rp_slice v)
+{
+	struct rp_mask_clean *cl = c->m->clean;
+	if (!cl || v.n > CLEAN_VALUE || !v.n)
+		return rp_mask_text(c, v);
+	uint64_t h = clean_hash(v);
+	size_t k = h % CLEAN_SLOTS;
+	pthread_mutex_lock(&cl->mu);
+	int hit = cl->slot[k].h == h && cl->slot[k].n == v.n && !memcmp(cl->slot[k].v, v.p, v.n);
+	pthread_mutex_unlock(&cl->mu);
+	if (hit)
+		return v;
+	struct rp_slice out = rp_mask_text(c, v);
+	if (out.p == v.p && out.n == v.n) {
+		pthread_mutex_lock(&cl->mu);
+		cl->slot[k].h = h;
+		cl->slot[k].n = (uint8_t)v.n;
+		memcpy(cl->slot[k].v, v.p, v.n);
+		pthread_mutex_unlock(&cl->mu);
+	}
+	return out;
+}
+
 static void mask_headers(struct rp_mask_ctx *c, struct rp_headers *h, const char *what)
 {
 	const char *dir = c->dir == RP_MASK_IN_REQ ? "request" : "response";
@@ -688,7 +771,7 @@ static void mask_headers(struct rp_mask_ctx *c, struct rp_headers *h, const char
 		} else if (kind & HK_URL) {
 			out = rp_mask_target(c, v, rp_slice_eq(hd->name, RP_SLICE_LIT(":path")));
 		} else if (!(kind & HK_FRAMING)) {
-			out = rp_mask_text(c, v);
+			out = header_text(c, v);
 		}
 		rp_mask_where_pop(c, saved);
 		hd->value = out;
@@ -991,6 +1074,7 @@ int rp_mask_new(struct rp_mask_rules *rules, const void *key, size_t keylen, str
 	m->keyed = 1;
 	m->memo = rp_mask_memo_new();
 	index_rules(m);
+	m->clean = clean_new(m);
 	*out = m;
 	return 0;
 }
@@ -1035,6 +1119,7 @@ void rp_mask_free(struct rp_mask *m)
 	if (m->keyed)
 		rp_mask_key_dispose(&m->key);
 	rp_mask_memo_free(m->memo);
+	clean_free(m->clean);
 	for (int sc = 0; sc < SC_COUNT; sc++) {
 		free(m->by_scope[sc]);
 		index_free(&m->index[sc]);

@@ -571,6 +571,9 @@ struct rp_mask {
 	uint8_t scope_always[SC_COUNT];
 	struct rp_mask_index index[SC_COUNT]; /* header, cookie, query, form, json */
 	struct rp_mask_memo *memo; /* keyed masks only; its own lock */
+	/* header values the text rules left as they were, when that is a
+	 * function of the value alone (apply.c); NULL otherwise */
+	struct rp_mask_clean *clean;
 };
 
 struct rp_mask_edit_v {
