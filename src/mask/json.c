@@ -75,29 +75,34 @@ struct sinfo {
 static void scan_string(struct rp_slice b, size_t i, struct sinfo *si, int want_hash)
 {
 #if defined(__SSE2__)
-	/* Most strings (member names above all) end within 16 bytes and hold
-	 * no digit, capital, '.', ':', '@' or escape: no detector could match
-	 * them (a bearer token or an IBAN is longer), so one load answers. */
+	/* Most strings end within 16 bytes without an escape: one load
+	 * answers.  Member names above all hold no digit, capital, '.', ':'
+	 * or '@', and then no detector could match (a bearer token or an IBAN
+	 * is longer); the others are counted from the same load. */
 	if (i + 17 <= b.n) {
 		__m128i c = _mm_loadu_si128((const __m128i *)(const void *)(b.p + i + 1));
 		unsigned qm = (unsigned)_mm_movemask_epi8(
 			_mm_or_si128(_mm_cmpeq_epi8(c, _mm_set1_epi8('"')),
 				     _mm_cmpeq_epi8(c, _mm_set1_epi8('\\'))));
-		if (qm) {
-			unsigned n = (unsigned)__builtin_ctz(qm);
+		unsigned n = qm ? (unsigned)__builtin_ctz(qm) : 16;
+		if (n < 16 && b.p[i + 1 + n] == '"') {
+			unsigned keep = (1u << n) - 1;
 			__m128i odd = _mm_or_si128(
 				_mm_or_si128(rp_mask_v_in(c, '0', 9), rp_mask_v_in(c, 'A', 25)),
 				_mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(c, _mm_set1_epi8('.')),
 							  _mm_cmpeq_epi8(c, _mm_set1_epi8(':'))),
 					     _mm_cmpeq_epi8(c, _mm_set1_epi8('@'))));
-			if (b.p[i + 1 + n] == '"' &&
-			    !((unsigned)_mm_movemask_epi8(odd) & ((1u << n) - 1))) {
-				si->end = i + 1 + n;
-				si->esc = 0;
-				si->possible = 0;
-				si->hash = want_hash ? rp_mask_name_hash_in(b.p + i + 1, n, b.p + b.n) : 0;
-				return;
+			si->end = i + 1 + n;
+			si->esc = 0;
+			si->possible = 0;
+			if ((unsigned)_mm_movemask_epi8(odd) & keep) {
+				struct rp_mask_facts f = {0};
+				rp_mask_facts_block(c, keep, &f);
+				rp_mask_facts_eyj(&f, b.p, i + 1, i + 1 + n, b.n);
+				si->possible = rp_mask_facts_bits(&f, n);
 			}
+			si->hash = want_hash ? rp_mask_name_hash_in(b.p + i + 1, n, b.p + b.n) : 0;
+			return;
 		}
 	}
 #endif

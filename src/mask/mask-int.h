@@ -251,6 +251,43 @@ static inline __m128i rp_mask_v_in(__m128i c, char lo, char span)
 }
 #endif
 
+#if defined(__SSE2__)
+/* Counts the bytes of the 16 in |c| that |keep| selects into |f|. */
+static inline void rp_mask_facts_block(__m128i c, unsigned keep, struct rp_mask_facts *f)
+{
+	__m128i d = rp_mask_v_in(c, '0', 9), u = rp_mask_v_in(c, 'A', 25);
+	/* four 16-bit masks in one word, counted lane by lane */
+	uint64_t x = (uint64_t)((unsigned)_mm_movemask_epi8(d) & keep) |
+		     (uint64_t)((unsigned)_mm_movemask_epi8(u) & keep) << 16 |
+		     (uint64_t)((unsigned)_mm_movemask_epi8(
+				_mm_cmpeq_epi8(c, _mm_set1_epi8('.'))) & keep) << 32 |
+		     (uint64_t)((unsigned)_mm_movemask_epi8(
+				_mm_cmpeq_epi8(c, _mm_set1_epi8(':'))) & keep) << 48;
+	if (x) {
+		x = x - ((x >> 1) & 0x5555555555555555ull);
+		x = (x & 0x3333333333333333ull) + ((x >> 2) & 0x3333333333333333ull);
+		x = (x + (x >> 4)) & 0x0f0f0f0f0f0f0f0full;
+		x = (x + (x >> 8)) & 0x001f001f001f001full;
+		f->digits += (unsigned)(x & 0xff);
+		f->upper += (unsigned)(x >> 16 & 0xff);
+		f->dots += (unsigned)(x >> 32 & 0xff);
+		f->colons += (unsigned)(x >> 48);
+	}
+	__m128i at = _mm_cmpeq_epi8(c, _mm_set1_epi8('@'));
+	__m128i ua = _mm_cmpeq_epi8(c, _mm_set1_epi8('A'));
+	__m128i bb = _mm_cmpeq_epi8(_mm_or_si128(c, _mm_set1_epi8(0x20)), _mm_set1_epi8('b'));
+	/* one test for the three: most strings hold none */
+	if ((unsigned)_mm_movemask_epi8(_mm_or_si128(_mm_or_si128(at, ua), bb)) & keep) {
+		if ((unsigned)_mm_movemask_epi8(at) & keep)
+			f->seen |= RP_MF_AT;
+		if ((unsigned)_mm_movemask_epi8(ua) & keep)
+			f->seen |= RP_MF_A;
+		if ((unsigned)_mm_movemask_epi8(bb) & keep)
+			f->seen |= RP_MF_B;
+	}
+}
+#endif
+
 /* The vector half of the facts pass: counts the bytes of |p| from |j| on,
  * 16 at a time, into |f| (digits, capitals, dots, colons; '@', 'A' and
  * 'B'/'b' in |seen|) while 16 or more of the |n| bytes remain; with
@@ -274,36 +311,7 @@ static inline size_t rp_mask_facts_run(const uint8_t *p, size_t j, size_t n,
 				keep = (1u << adv) - 1;
 			}
 		}
-		__m128i d = rp_mask_v_in(c, '0', 9), u = rp_mask_v_in(c, 'A', 25);
-		/* four 16-bit masks in one word, counted lane by lane */
-		uint64_t x = (uint64_t)((unsigned)_mm_movemask_epi8(d) & keep) |
-			     (uint64_t)((unsigned)_mm_movemask_epi8(u) & keep) << 16 |
-			     (uint64_t)((unsigned)_mm_movemask_epi8(
-					_mm_cmpeq_epi8(c, _mm_set1_epi8('.'))) & keep) << 32 |
-			     (uint64_t)((unsigned)_mm_movemask_epi8(
-					_mm_cmpeq_epi8(c, _mm_set1_epi8(':'))) & keep) << 48;
-		if (x) {
-			x = x - ((x >> 1) & 0x5555555555555555ull);
-			x = (x & 0x3333333333333333ull) + ((x >> 2) & 0x3333333333333333ull);
-			x = (x + (x >> 4)) & 0x0f0f0f0f0f0f0f0full;
-			x = (x + (x >> 8)) & 0x001f001f001f001full;
-			f->digits += (unsigned)(x & 0xff);
-			f->upper += (unsigned)(x >> 16 & 0xff);
-			f->dots += (unsigned)(x >> 32 & 0xff);
-			f->colons += (unsigned)(x >> 48);
-		}
-		__m128i at = _mm_cmpeq_epi8(c, _mm_set1_epi8('@'));
-		__m128i ua = _mm_cmpeq_epi8(c, _mm_set1_epi8('A'));
-		__m128i bb = _mm_cmpeq_epi8(_mm_or_si128(c, _mm_set1_epi8(0x20)), _mm_set1_epi8('b'));
-		/* one test for the three: most strings hold none */
-		if ((unsigned)_mm_movemask_epi8(_mm_or_si128(_mm_or_si128(at, ua), bb)) & keep) {
-			if ((unsigned)_mm_movemask_epi8(at) & keep)
-				f->seen |= RP_MF_AT;
-			if ((unsigned)_mm_movemask_epi8(ua) & keep)
-				f->seen |= RP_MF_A;
-			if ((unsigned)_mm_movemask_epi8(bb) & keep)
-				f->seen |= RP_MF_B;
-		}
+		rp_mask_facts_block(c, keep, f);
 		j += adv;
 		if (adv < 16)
 			break;
