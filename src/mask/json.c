@@ -98,7 +98,14 @@ static void scan_string(struct rp_slice b, size_t i, struct sinfo *si, int want_
 			if ((unsigned)_mm_movemask_epi8(odd) & keep) {
 				struct rp_mask_facts f = {0};
 				rp_mask_facts_block(c, keep, &f);
-				rp_mask_facts_eyj(&f, b.p, i + 1, i + 1 + n, b.n);
+				/* "eyJ" starting within the string's first n - 2 bytes
+				 * (rp_mask_facts_eyj's question, from the register) */
+				if (f.dots >= 2 && n >= 3 &&
+				    ((unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(c, _mm_set1_epi8('e'))) &
+				     (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(c, _mm_set1_epi8('y'))) >> 1 &
+				     (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(c, _mm_set1_epi8('J'))) >> 2 &
+				     ((1u << (n - 2)) - 1)))
+					f.eyj = 1;
 				si->possible = rp_mask_facts_bits(&f, n);
 			}
 			si->hash = want_hash ? rp_mask_name_hash_in(b.p + i + 1, n, b.p + b.n) : 0;
