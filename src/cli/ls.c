@@ -35,7 +35,7 @@ enum { W_ID = 5, W_TIME = 24, W_METHOD = 7, W_STATUS = 3, W_MS = 8, W_SIZE = 5 }
 #define W_HOST_MIN 15 /* "127.0.0.1:18653" */
 #define W_PATH_MIN 12
 /* the fixed columns, the ten spaces between columns and the FLAGS heading
- * (flags themselves appear only on incomplete records and may overflow) */
+ * (flags themselves appear only on unusual records and may overflow) */
 #define FIXED_WIDTH (W_ID + W_TIME + W_METHOD + W_STATUS + W_MS + 2 * W_SIZE + 10 + 5)
 
 /* Prints |s| in |w| columns (w <= 0: as is), cutting the middle with "..."
@@ -76,9 +76,11 @@ static void row_table(const struct rp_exchange *x, uint64_t req_len, uint64_t re
 		snprintf(st, sizeof(st), "%u", x->resp.status);
 	else
 		snprintf(st, sizeof(st), "-");
-	const char *flags = rp_xflags_format(x->flags, fl, sizeof(fl));
+	/* the column shows what is out of the ordinary: "complete" and
+	 * "masked" (a corpus is masked as a whole) are left to --json */
+	const char *flags = rp_xflags_format(x->flags & ~(uint32_t)RP_XF_MASKED, fl, sizeof(fl));
 	if (strncmp(flags, "complete", 8) == 0)
-		flags = ""; /* only incompleteness is worth a column */
+		flags += flags[8] == ',' ? 9 : 8;
 	printf("%*llu %-*s ", W_ID, (unsigned long long)x->id, W_TIME, ts);
 	cell(x->req.method, path_w ? W_METHOD : 0, W_METHOD);
 	putchar(' ');

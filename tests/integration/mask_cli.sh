@@ -61,6 +61,7 @@ if grep -qaF "ann@mail.com" "$T/c1/data.mdb"; then rp_fail "email in data.mdb"; 
 if grep -qF "ann@mail.com" "$T/c1.jsonl"; then rp_fail "email in the export"; else rp_ok "no email in the export"; fi
 rp_expect_grep "flagged masked" '"flag_names":"complete,masked"' "$T/c1.jsonl"
 rp_expect_exit "audit: masked corpus" 0 "$R" audit --db "$T/c1"
+
 digest=$("$R" mask check "$M/default.rules" | sed 's/.*, //')
 rp_expect_grep "the corpus records digest and fingerprint" "masked with rules $digest, key hmac-sha256:" "$T/last.out"
 rp_expect_exit "import without a key" 0 "$R" import --db "$T/c2" --create "$T/in.jsonl"
@@ -83,4 +84,16 @@ rp_expect_grep "counts all, shows one" "(1 shown; --max)" "$T/last.out"
 rp_expect_exit "audit --detectors bogus" 2 "$R" audit --db "$T/c3" --detectors email,bogus
 rp_expect_exit "audit without --db" 2 "$R" audit
 rp_expect_exit "audit of no corpus" 4 "$R" audit --db "$T/nothere"
+
+# ls: the FLAGS column shows what is unusual, never the usual complete/masked
+{ sed 's/^{/{"flags":0,/' "$T/in.jsonl"; sed 's/^{/{"flags":4,/' "$T/in.jsonl"
+  sed 's/^{/{"flags":128,/' "$T/in.jsonl"; } >"$T/flags.jsonl"
+rp_expect_exit "import flagged exchanges" 0 env REPRISE_MASK_KEY="$(cat "$T/k1")" "$R" import --db "$T/c4" --create "$T/flags.jsonl"
+rp_expect_exit "ls" 0 "$R" ls --db "$T/c4"
+rp_expect_grep "a complete row ends with its sizes" "^ +1 .* 201 +- +82 +30$" "$T/last.out"
+rp_expect_grep "an unanswered one says so" "^ +2 .* no-response$" "$T/last.out"
+rp_expect_grep "an upgraded complete one too" "^ +3 .* upgrade$" "$T/last.out"
+if grep -qE 'masked|complete' "$T/last.out"; then rp_fail "ls table shows masked/complete"; else rp_ok "ls table leaves masked and complete out"; fi
+rp_expect_exit "ls --json" 0 "$R" ls --db "$T/c4" --json
+rp_expect_grep "--json keeps every flag" '"flags":"complete,masked,upgrade"' "$T/last.out"
 rp_done
