@@ -10,10 +10,8 @@
  */
 #include "config.h"
 
-#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <unistd.h>
 
 #include "reprise/base.h"
 
@@ -80,54 +78,23 @@ static void mutate_packets(uint8_t *p, size_t n)
 
 int main(int argc, char **argv)
 {
-	unsigned long mutations = 3000;
-	rp_fuzz_rng = 0x9e3779b97f4a7c15ULL;
-	int opt;
-	while ((opt = getopt(argc, argv, "n:s:")) != -1) {
-		if (opt == 'n')
-			mutations = strtoul(optarg, NULL, 10);
-		else if (opt == 's')
-			rp_fuzz_rng = strtoull(optarg, NULL, 10) | 1;
-		else
-			return 2;
-	}
-	const char *dir = optind < argc ? argv[optind] : RP_SRCDIR "/tests/fuzz/corpus/capture";
-	DIR *d = opendir(dir);
-	if (!d) {
-		fprintf(stderr, "capture_fuzz_replay: %s: cannot open\n", dir);
+	long mutations = 3000;
+	uint64_t seed = 0x9e3779b97f4a7c15ULL;
+	const char *dir = RP_SRCDIR "/tests/fuzz/corpus/capture";
+	if (rp_fuzz_args(argc, argv, &mutations, &seed, &dir))
+		return 2;
+	rp_fuzz_rng = seed | 1;
+	struct rp_fuzz_seed *files;
+	size_t nf = rp_fuzz_seeds("capture_fuzz_replay", dir, &files);
+	if (!nf)
 		return 1;
-	}
-	uint8_t *files[64];
-	size_t lens[64], nf = 0;
-	struct dirent *e;
-	while ((e = readdir(d)) && nf < 64) {
-		if (e->d_name[0] == '.')
-			continue;
-		char path[4096];
-		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
-		FILE *f = fopen(path, "rb");
-		if (!f)
-			continue;
-		size_t cap = 1 << 16, n = 0, k;
+	for (size_t i = 0; i < nf; i++)
+		rp_fuzz_run(files[i].p, files[i].n);
+	for (long i = 0; i < mutations; i++) {
+		size_t k = rp_fuzz_below(nf), cap = files[k].n + 16384;
 		uint8_t *p = rp_xmalloc(cap);
-		while ((k = fread(p + n, 1, cap - n, f)) > 0)
-			if ((n += k) == cap)
-				p = rp_xrealloc(p, cap *= 2);
-		fclose(f);
-		files[nf] = p;
-		lens[nf++] = n;
-		rp_fuzz_run(p, n);
-	}
-	closedir(d);
-	if (!nf) {
-		fprintf(stderr, "capture_fuzz_replay: %s: no seeds\n", dir);
-		return 1;
-	}
-	for (unsigned long i = 0; i < mutations; i++) {
-		size_t k = rp_fuzz_below(nf), cap = lens[k] + 16384;
-		uint8_t *p = rp_xmalloc(cap);
-		memcpy(p, files[k], lens[k]);
-		size_t n = lens[k];
+		memcpy(p, files[k].p, files[k].n);
+		size_t n = files[k].n;
 		if (i % 2)
 			mutate_packets(p, n);
 		else
@@ -135,8 +102,7 @@ int main(int argc, char **argv)
 		rp_fuzz_run(p, n);
 		free(p);
 	}
-	printf("capture_fuzz_replay: %zu seeds, %lu mutations\n", nf, mutations);
-	for (size_t i = 0; i < nf; i++)
-		free(files[i]);
+	printf("capture_fuzz_replay: %zu seeds, %ld mutations\n", nf, mutations);
+	rp_fuzz_seeds_free(files, nf);
 	return 0;
 }

@@ -10,10 +10,8 @@
  */
 #include "config.h"
 
-#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <unistd.h>
 
 #include "reprise/base.h"
 
@@ -28,23 +26,7 @@ static uint64_t rnd(uint64_t *s)
 	return *s * 0x2545f4914f6cdd1dULL;
 }
 
-static uint8_t *read_file(const char *path, size_t *n)
-{
-	FILE *f = fopen(path, "rb");
-	if (!f)
-		return NULL;
-	size_t cap = 1024;
-	uint8_t *p = rp_xmalloc(cap);
-	*n = 0;
-	size_t k;
-	while ((k = fread(p + *n, 1, cap - *n, f)) > 0)
-		if ((*n += k) == cap)
-			p = rp_xrealloc(p, cap *= 2);
-	fclose(f);
-	return p;
-}
-
-/* The target on an exact-size heap copy, so that ASan sees overreads. */
+/* bytes JSON, forms and UTF-8 care about */
 static const uint8_t specials[] = {'"', '\\', '{', '}', '[', ']', ',', ':', '@', '.', '&',
 				   '=', '%', '\n', 0x80, 0xc3, 0xe2, 0xff, 0, '-', '0', '9'};
 
@@ -53,54 +35,22 @@ int main(int argc, char **argv)
 	long mutations = 100000;
 	uint64_t seed = 0x6d61736bULL;
 	const char *dir = RP_SRCDIR "/tests/fuzz/corpus/mask";
-	int c;
-	while ((c = getopt(argc, argv, "n:s:")) != -1) {
-		if (c == 'n')
-			mutations = strtol(optarg, NULL, 10);
-		else if (c == 's')
-			seed = strtoull(optarg, NULL, 0);
-		else
-			return 2;
-	}
-	if (optind < argc)
-		dir = argv[optind];
-	DIR *d = opendir(dir);
-	if (!d) {
-		fprintf(stderr, "mask_fuzz_replay: cannot open %s\n", dir);
+	if (rp_fuzz_args(argc, argv, &mutations, &seed, &dir))
+		return 2;
+	struct rp_fuzz_seed *seeds;
+	size_t n = rp_fuzz_seeds("mask_fuzz_replay", dir, &seeds);
+	if (!n)
 		return 1;
-	}
-	uint8_t **seeds = NULL;
-	size_t *lens = NULL, n = 0;
-	struct dirent *e;
-	while ((e = readdir(d))) {
-		if (e->d_name[0] == '.')
-			continue;
-		char path[4096];
-		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
-		size_t len;
-		uint8_t *p = read_file(path, &len);
-		if (!p)
-			continue;
-		seeds = rp_xrealloc(seeds, (n + 1) * sizeof(*seeds));
-		lens = rp_xrealloc(lens, (n + 1) * sizeof(*lens));
-		seeds[n] = p;
-		lens[n++] = len;
-	}
-	closedir(d);
-	if (!n) {
-		fprintf(stderr, "mask_fuzz_replay: no seeds in %s\n", dir);
-		return 1;
-	}
 	for (size_t i = 0; i < n; i++)
-		rp_fuzz_run(seeds[i], lens[i]);
+		rp_fuzz_run(seeds[i].p, seeds[i].n);
 	uint64_t s = seed ? seed : 1;
 	uint8_t *buf = NULL;
 	size_t cap = 0;
 	for (long i = 0; i < mutations; i++) {
-		size_t k = (size_t)(rnd(&s) % n), len = lens[k];
+		size_t k = (size_t)(rnd(&s) % n), len = seeds[k].n;
 		if (len + 64 > cap)
 			buf = rp_xrealloc(buf, cap = len + 64);
-		memcpy(buf, seeds[k], len);
+		memcpy(buf, seeds[k].p, len);
 		for (unsigned m = 1 + (unsigned)(rnd(&s) % 4); m-- && len > 1;) {
 			size_t at = 1 + (size_t)(rnd(&s) % (len - 1)); /* byte 0 picks the mode */
 			switch (rnd(&s) % 5) {
@@ -124,10 +74,7 @@ int main(int argc, char **argv)
 	}
 	printf("mask_fuzz_replay: %zu seeds, %ld mutations, seed %#llx\n", n, mutations,
 	       (unsigned long long)seed);
-	for (size_t i = 0; i < n; i++)
-		free(seeds[i]);
-	free(seeds);
-	free(lens);
+	rp_fuzz_seeds_free(seeds, n);
 	free(buf);
 	return 0;
 }

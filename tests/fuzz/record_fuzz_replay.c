@@ -10,49 +10,15 @@
  */
 #include "config.h"
 
-#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <unistd.h>
 
 #include "../unit/record/xgen.h"
 #include "reprise/record.h"
 
 #include "replay_util.h"
 
-struct seed {
-	char *name;
-	uint8_t *p;
-	size_t n;
-};
-
-static int by_name(const void *a, const void *b)
-{
-	return strcmp(((const struct seed *)a)->name, ((const struct seed *)b)->name);
-}
-
-static int load(const char *dir, const char *name, struct seed *s)
-{
-	char path[4096];
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	FILE *f = fopen(path, "rb");
-	if (!f)
-		return -1;
-	size_t cap = 4096;
-	s->p = rp_xmalloc(cap);
-	s->n = 0;
-	size_t k;
-	while ((k = fread(s->p + s->n, 1, cap - s->n, f)) > 0) {
-		s->n += k;
-		if (s->n == cap)
-			s->p = rp_xrealloc(s->p, cap *= 2);
-	}
-	fclose(f);
-	s->name = rp_xstrdup(name);
-	return 0;
-}
-
-/* Runs the target on an exact-size heap copy, so ASan sees overreads. */
+/* A few byte-level changes to |p| (|n| bytes, room for |cap|); the new length. */
 static size_t mutate(struct xgen_rng *r, uint8_t *p, size_t n, size_t cap)
 {
 	unsigned k = 1 + (unsigned)xgen_below(r, 6);
@@ -91,40 +57,12 @@ int main(int argc, char **argv)
 	long mutations = 50000;
 	uint64_t seed = 0x5eedf00d;
 	const char *dir = RP_SRCDIR "/tests/fuzz/corpus/record";
-	int c;
-	while ((c = getopt(argc, argv, "n:s:")) != -1) {
-		if (c == 'n')
-			mutations = strtol(optarg, NULL, 10);
-		else if (c == 's')
-			seed = strtoull(optarg, NULL, 0);
-		else
-			return 2;
-	}
-	if (optind < argc)
-		dir = argv[optind];
-
-	DIR *d = opendir(dir);
-	if (!d) {
-		fprintf(stderr, "record_fuzz_replay: cannot open %s\n", dir);
+	if (rp_fuzz_args(argc, argv, &mutations, &seed, &dir))
+		return 2;
+	struct rp_fuzz_seed *seeds;
+	size_t n = rp_fuzz_seeds("record_fuzz_replay", dir, &seeds);
+	if (!n)
 		return 1;
-	}
-	struct seed *seeds = NULL;
-	size_t n = 0, cap = 0;
-	struct dirent *e;
-	while ((e = readdir(d))) {
-		if (e->d_name[0] == '.')
-			continue;
-		if (n == cap)
-			seeds = rp_xrealloc(seeds, (cap = cap ? cap * 2 : 16) * sizeof(*seeds));
-		if (load(dir, e->d_name, &seeds[n]) == 0)
-			n++;
-	}
-	closedir(d);
-	if (n == 0) {
-		fprintf(stderr, "record_fuzz_replay: no seeds in %s\n", dir);
-		return 1;
-	}
-	qsort(seeds, n, sizeof(*seeds), by_name);
 
 	int bad = 0;
 	size_t valid = 0;
@@ -147,7 +85,7 @@ int main(int argc, char **argv)
 	size_t bufcap = 0;
 	uint8_t *buf = NULL;
 	for (long i = 0; i < mutations; i++) {
-		const struct seed *s = &seeds[xgen_below(&r, n)];
+		const struct rp_fuzz_seed *s = &seeds[xgen_below(&r, n)];
 		if (s->n + 64 > bufcap)
 			buf = rp_xrealloc(buf, bufcap = s->n + 64);
 		memcpy(buf, s->p, s->n);
@@ -155,11 +93,7 @@ int main(int argc, char **argv)
 	}
 	printf("record_fuzz_replay: %zu seeds (%zu valid records), %ld mutations, seed %#llx\n", n,
 	       valid, mutations, (unsigned long long)seed);
-	for (size_t i = 0; i < n; i++) {
-		free(seeds[i].name);
-		free(seeds[i].p);
-	}
-	free(seeds);
+	rp_fuzz_seeds_free(seeds, n);
 	free(buf);
 	return bad;
 }
