@@ -704,29 +704,13 @@ static void clean_free(struct rp_mask_clean *cl)
 	free(cl);
 }
 
-static uint64_t clean_hash(struct rp_slice v)
-{
-	uint64_t h = 0x84222325cbf29ce4ull ^ v.n, w;
-	size_t i = 0;
-	for (; i + 8 <= v.n; i += 8) {
-		memcpy(&w, v.p + i, 8);
-		h = (h ^ w) * 0x9fb21c651e98df25ull;
-		h ^= h >> 29;
-	}
-	w = 0;
-	for (size_t k = 0; i + k < v.n; k++)
-		w |= (uint64_t)v.p[i + k] << (8 * k);
-	h = (h ^ w) * 0x9fb21c651e98df25ull;
-	return h ^ h >> 32;
-}
-
 /* rp_mask_text for a header value, through the table when it applies. */
 static struct rp_slice header_text(struct rp_mask_ctx *c, struct rp_slice v)
 {
 	struct rp_mask_clean *cl = c->m->clean;
 	if (!cl || v.n > CLEAN_VALUE || !v.n)
 		return rp_mask_text(c, v);
-	uint64_t h = clean_hash(v);
+	uint64_t h = rp_mask_hash_words(0, v.p, v.n, v.p + v.n, 0);
 	size_t k = h % CLEAN_SLOTS;
 	pthread_mutex_lock(&cl->mu);
 	int hit = cl->slot[k].h == h && cl->slot[k].n == v.n && !memcmp(cl->slot[k].v, v.p, v.n);

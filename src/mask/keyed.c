@@ -741,21 +741,10 @@ static int memo_kept(enum rp_mask_action act, unsigned keep, struct rp_slice v)
 /* Even and never 0: bit 0 of a tag is its "entry filled" flag. */
 static uint64_t memo_hash(enum rp_mask_action act, unsigned keep, int kind, struct rp_slice v)
 {
-	uint64_t h = 0x9e3779b97f4a7c15ull ^ ((uint64_t)act << 48 | (uint64_t)keep << 32 |
-					      (uint64_t)(uint32_t)kind);
-	h ^= (uint64_t)v.n * 0xff51afd7ed558ccdull;
-	size_t i = 0;
-	uint64_t w;
-	for (; i + 8 <= v.n; i += 8) {
-		memcpy(&w, v.p + i, 8);
-		h = (h ^ w) * 0xc4ceb9fe1a85ec53ull;
-		h ^= h >> 31;
-	}
-	w = 0;
-	for (size_t k = 0; i + k < v.n; k++)
-		w |= (uint64_t)v.p[i + k] << (8 * k);
-	h = (h ^ w) * 0xc4ceb9fe1a85ec53ull;
-	h ^= h >> 29;
+	uint64_t h = rp_mask_hash_words(0x9e3779b97f4a7c15ull ^ ((uint64_t)act << 48 |
+								 (uint64_t)keep << 32 |
+								 (uint64_t)(uint32_t)kind),
+					v.p, v.n, v.p + v.n, 0);
 	h &= ~(uint64_t)1;
 	return h ? h : 2;
 }

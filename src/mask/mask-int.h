@@ -511,16 +511,20 @@ static inline uint64_t rp_mask_lower8(uint64_t w)
 	uint64_t upper = (ge_a & ~gt_z) & ~w & high; /* and the byte is ASCII */
 	return w | upper >> 2;                       /* 0x80 >> 2 == 0x20 */
 }
-/* |lim|: the end of the readable memory |p| lies in (>= p + n); when the
- * last word can be read whole from there, it is, and masked. */
-static inline uint64_t rp_mask_name_hash_in(const uint8_t *p, size_t n, const uint8_t *lim)
+/* The one hash of the mask stage (all in memory, never stored): |n| bytes
+ * of |p| from state |h|, eight at a time, capitals lowered first when
+ * |fold|.  |lim|: the end of the readable memory |p| lies in (>= p + n);
+ * when the last word can be read whole from there, it is, and masked. */
+static inline uint64_t rp_mask_hash_words(uint64_t h, const uint8_t *p, size_t n,
+					  const uint8_t *lim, int fold)
 {
 	const uint64_t k = 0x9fb21c651e98df25ull;
-	uint64_t h = 0xcbf29ce484222325ull ^ (uint64_t)n * k, w;
+	uint64_t w;
+	h ^= (uint64_t)n * k;
 	size_t i = 0;
 	for (; i + 8 <= n; i += 8) {
 		memcpy(&w, p + i, 8);
-		h = (h ^ rp_mask_lower8(w)) * k;
+		h = (h ^ (fold ? rp_mask_lower8(w) : w)) * k;
 		h ^= h >> 28;
 	}
 	if (i < n) {
@@ -537,12 +541,16 @@ static inline uint64_t rp_mask_name_hash_in(const uint8_t *p, size_t n, const ui
 			for (size_t j = 0; j < r; j++)
 				w |= (uint64_t)p[i + j] << (8 * j);
 		}
-		h = (h ^ rp_mask_lower8(w)) * k;
+		h = (h ^ (fold ? rp_mask_lower8(w) : w)) * k;
 	}
 	h ^= h >> 32;
 	h *= k;
 	h ^= h >> 29;
 	return h;
+}
+static inline uint64_t rp_mask_name_hash_in(const uint8_t *p, size_t n, const uint8_t *lim)
+{
+	return rp_mask_hash_words(0xcbf29ce484222325ull, p, n, lim, 1);
 }
 static inline uint64_t rp_mask_name_hash(const uint8_t *p, size_t n)
 {
