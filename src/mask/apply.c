@@ -484,12 +484,8 @@ static int cond_ok(const struct rp_mask_cond *cd, unsigned dir, const struct msg
 		if (memo && *memo >= 0)
 			return *memo;
 		int any = 0;
-		for (size_t i = 0; i < cd->routes.n && !any; i++) {
-			const struct rp_mask_name *nm = &cd->routes.v[i];
-			/* a pattern without '/' matches the last segment */
-			any = nm->slash ? rp_mask_route_match(nm->s, f->route)
-					: rp_mask_name_match(nm, f->route_last);
-		}
+		for (size_t i = 0; i < cd->routes.n && !any; i++)
+			any = rp_mask_route_match(&cd->routes.v[i], f->route, f->route_last);
 		if (memo)
 			*memo = (int8_t)any;
 		if (!any)
@@ -601,10 +597,10 @@ static void hk_init(void)
 	}
 }
 
-/* The HK_* bits of |name|, whose rp_mask_name_hash is |h|. */
+/* The HK_* bits of |name|, whose rp_mask_name_hash is |h| (the table is
+ * built by index_rules, which every mask goes through). */
 static unsigned header_kind(struct rp_slice name, uint64_t h)
 {
-	pthread_once(&hk_once, hk_init);
 	for (size_t k = h & (HK_SLOTS - 1); hk_table[k].used; k = (k + 1) & (HK_SLOTS - 1)) {
 		unsigned i = hk_table[k].name;
 		if (hk_table[k].h == h && rp_slice_eq_nocase(name, rp_slice(hk_names[i].s, hk_names[i].n)))
@@ -893,10 +889,9 @@ int rp_mask_apply(const struct rp_mask *m, struct rp_exchange *x,
 	/* Conditions read the request as it came, before anything is masked. */
 	struct rp_slice route = rp_pool_dup(x->pool, route_of(x->req.target));
 	const struct rp_header *ct = rp_headers_get(&x->req.m.headers, RP_SLICE_LIT("content-type"));
-	const uint8_t *slash = route.n ? memrchr(route.p, '/', route.n) : NULL;
 	struct msgfacts f = {x->req.method, route,
 			     rp_mask_media_type(x->pool, ct ? ct->value : RP_SLICE_NULL),
-			     slash ? rp_slice(slash + 1, (size_t)(route.p + route.n - slash - 1)) : route};
+			     rp_mask_route_last(route)};
 	select_rules(&c, RP_MASK_IN_REQ, &f);
 	if (x->req.target.n) {
 		size_t saved = rp_mask_where_push(&c, "request target");
@@ -1041,6 +1036,7 @@ static void index_rules(struct rp_mask *m)
 				m->scope_always[sc] = 0;
 		}
 	}
+	pthread_once(&hk_once, hk_init);
 	static const enum rp_mask_scope named[] = {SC_HEADER, SC_COOKIE, SC_QUERY, SC_FORM, SC_JSON};
 	for (size_t i = 0; i < RP_ARRAY_LEN(named); i++)
 		index_build(m, named[i]);

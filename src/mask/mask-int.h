@@ -177,9 +177,11 @@ static inline int rp_mask_name_match(const struct rp_mask_name *nm, struct rp_sl
 }
 /* 1 when some name of |l| matches |s|. */
 int rp_mask_names_match(const struct rp_mask_names *l, struct rp_slice s);
-/* Route glob: '*' within a segment, '**' across; a pattern without '/'
- * matches the last segment. */
-int rp_mask_route_match(struct rp_slice pat, struct rp_slice path);
+/* The last segment of |path| (after its last '/'; all of it without one). */
+struct rp_slice rp_mask_route_last(struct rp_slice path);
+/* Route glob |nm|: '*' within a segment, '**' across; a pattern without
+ * '/' matches the last segment, |last| = rp_mask_route_last(|path|). */
+int rp_mask_route_match(const struct rp_mask_name *nm, struct rp_slice path, struct rp_slice last);
 
 /* ---- detect.c: shared with the fakes -------------------------------------------- */
 

@@ -92,14 +92,17 @@ int rp_mask_names_match(const struct rp_mask_names *l, struct rp_slice s)
 	return 0;
 }
 
-int rp_mask_route_match(struct rp_slice pat, struct rp_slice path)
+struct rp_slice rp_mask_route_last(struct rp_slice path)
 {
-	if (!memchr(pat.p, '/', pat.n)) {
-		const uint8_t *slash = path.n ? memrchr(path.p, '/', path.n) : NULL;
-		if (slash)
-			path = rp_slice(slash + 1, (size_t)(path.p + path.n - slash - 1));
-		return rp_mask_glob(pat, path);
-	}
+	const uint8_t *slash = path.n ? memrchr(path.p, '/', path.n) : NULL;
+	return slash ? rp_slice(slash + 1, (size_t)(path.p + path.n - slash - 1)) : path;
+}
+
+int rp_mask_route_match(const struct rp_mask_name *nm, struct rp_slice path, struct rp_slice last)
+{
+	if (!nm->slash)
+		return rp_mask_name_match(nm, last);
+	struct rp_slice pat = nm->s;
 	/* '*' and '?' stay within a segment; '**' crosses segments, and two stars and a slash
 	 * stand for zero or more whole segments.  Two backtrack points: the
 	 * last '*' and the last '**'. */

@@ -298,7 +298,10 @@ static void globs(void **state)
 		{"/a/**", "/a", 0},             {"/a/**", "/a/", 1},
 	};
 	for (size_t i = 0; i < RP_ARRAY_LEN(rt); i++) {
-		int got = rp_mask_route_match(rp_slice_str(rt[i].pat), rp_slice_str(rt[i].path));
+		struct rp_mask_name nm;
+		rp_mask_name_init(&nm, rp_slice_str(rt[i].pat));
+		struct rp_slice path = rp_slice_str(rt[i].path);
+		int got = rp_mask_route_match(&nm, path, rp_mask_route_last(path));
 		if (got != rt[i].want)
 			fprintf(stderr, "route %s vs %s: %d\n", rt[i].pat, rt[i].path, got);
 		assert_int_equal(got, rt[i].want);
