@@ -762,12 +762,10 @@ static int entry_same(const struct memo_entry *e, enum rp_mask_action act, unsig
 	       memcmp(e->bytes, v.p, v.n) == 0;
 }
 
-static int memo_get(struct rp_mask_memo *mm, enum rp_mask_action act, unsigned keep, int kind,
-		    struct rp_slice v, struct rp_pool *pool, struct rp_slice *out)
+/* |h| = memo_hash of the other arguments, in memo_get and memo_put both. */
+static int memo_get(struct rp_mask_memo *mm, uint64_t h, enum rp_mask_action act, unsigned keep,
+		    int kind, struct rp_slice v, struct rp_pool *pool, struct rp_slice *out)
 {
-	if (!mm || !memo_kept(act, keep, v))
-		return 0;
-	uint64_t h = memo_hash(act, keep, kind, v);
 	int hit = 0;
 	pthread_mutex_lock(&mm->mu);
 	size_t b = memo_bucket(h);
@@ -786,16 +784,13 @@ static int memo_get(struct rp_mask_memo *mm, enum rp_mask_action act, unsigned k
 	return hit;
 }
 
-static void memo_put(struct rp_mask_memo *mm, enum rp_mask_action act, unsigned keep, int kind,
-		     struct rp_slice v, struct rp_slice out)
+static void memo_put(struct rp_mask_memo *mm, uint64_t h, enum rp_mask_action act,
+		     unsigned keep, int kind, struct rp_slice v, struct rp_slice out)
 {
-	if (!mm || !memo_kept(act, keep, v))
-		return;
 	/* the transform returns |v| itself for "unchanged"; callers tell that
 	 * from an equal copy (which they re-encode), so the memo does too */
 	int same = out.p == v.p && out.n == v.n;
 	size_t olen = same ? 0 : out.n;
-	uint64_t h = memo_hash(act, keep, kind, v);
 	pthread_mutex_lock(&mm->mu);
 	size_t b = memo_bucket(h), t = SIZE_MAX;
 	for (size_t i = b; i < b + MEMO_WAYS && t == SIZE_MAX; i++)
@@ -837,14 +832,17 @@ struct rp_slice rp_mask_transform_memo(struct rp_mask_memo *mm, const struct rp_
 				       int kind, struct rp_slice v, uint32_t possible)
 {
 	struct rp_slice out;
-	if (memo_get(mm, act, keep, kind, v, pool, &out))
+	int kept = mm && memo_kept(act, keep, v);
+	uint64_t h = kept ? memo_hash(act, keep, kind, v) : 0;
+	if (kept && memo_get(mm, h, act, keep, kind, v, pool, &out))
 		return out;
 	int as = kind;
 	if (kind == K_UNCLASSIFIED)
 		as = possible == RP_MASK_POSSIBLE_UNKNOWN ? rp_mask_classify(v)
 							  : rp_mask_classify_possible(v, possible);
 	out = rp_mask_transform(k, pool, act, keep, as, v);
-	memo_put(mm, act, keep, kind, v, out);
+	if (kept)
+		memo_put(mm, h, act, keep, kind, v, out);
 	return out;
 }
 
